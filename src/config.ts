@@ -1,0 +1,182 @@
+/**
+ * The only reader of process.env. Every setting is declared here once, with its variable, default and meaning;
+ * `loadConfig` validates them all at start and fails with a message naming the variable. The result is frozen.
+ */
+import os from 'node:os';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function number(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw new ConfigError(`${name} must be a number, got "${raw}"`);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: readonly string[]): string {
+  const raw = read(env, name) ?? fallback;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must use ${protocols.join(' or ')}, got "${parsed.protocol}" in "${raw}"`);
+  }
+  return raw;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function text(env: Env, name: string, fallback: string, pattern: RegExp, rule: string): string {
+  const raw = read(env, name) ?? fallback;
+  if (!pattern.test(raw)) throw new ConfigError(`${name} ${rule}, got "${raw}"`);
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** DATABASE_URL: Postgres, the source of truth. Default postgresql://postgres@127.0.0.1:5432/trainyard */
+  readonly databaseUrl: string;
+  /** REDIS_URL: BullMQ queue and live events. Default redis://127.0.0.1:6379 */
+  readonly redisUrl: string;
+  /** QUEUE_PREFIX: namespace of every Redis key and channel, so several installations (or tests) share one Redis. Default trainyard */
+  readonly queuePrefix: string;
+  /** HOST (default 127.0.0.1) and PORT (default 3000) the API listens on. */
+  readonly host: string;
+  readonly port: number;
+  /** LOG_LEVEL: pino level. Default info */
+  readonly logLevel: LogLevel;
+  /** TRUST_PROXY: honour X-Forwarded-* (behind a reverse proxy). 0 or 1, default 0 */
+  readonly trustProxy: boolean;
+  readonly limits: {
+    /** MAX_UPLOAD_BYTES: largest dataset upload. Default 256 MiB */
+    readonly uploadBytes: number;
+    /** MAX_DATASET_ROWS: default 2,000,000 */
+    readonly datasetRows: number;
+    /** MAX_DATASET_FEATURES: default 4,096 */
+    readonly datasetFeatures: number;
+    /** MAX_CLASSES: default 1,000 */
+    readonly classes: number;
+    /** MAX_JSON_BODY_BYTES: largest JSON request body outside uploads (specs, predictions, imports). Default 64 MiB */
+    readonly jsonBodyBytes: number;
+    /** MAX_PARAMETERS: largest network a job may train. Default 50,000,000 */
+    readonly parameters: number;
+    /** MAX_EPOCH_ROWS: epochs × training rows per job. Default 2,000,000,000 */
+    readonly epochRows: number;
+    /** MAX_PREDICT_ROWS: rows per prediction request. Default 10,000 */
+    readonly predictRows: number;
+  };
+  readonly worker: {
+    /** ENGINE_THREADS: compute threads per worker process. Default: every core */
+    readonly engineThreads: number;
+    /** JOB_LOCK_MS: BullMQ lock duration; a dead worker's job is picked up after about this long. Default 4,000 */
+    readonly lockMs: number;
+    /** JOB_STALLED_INTERVAL_MS: how often workers look for stalled jobs. Default 2,000 */
+    readonly stalledIntervalMs: number;
+    /** JOB_MAX_STALLS: crashes a job survives before it fails. Default 10 */
+    readonly maxStalls: number;
+    /** RECONCILE_INTERVAL_MS: how often Postgres' queued/running jobs are re-enqueued when Redis lost them. Default 30,000 */
+    readonly reconcileIntervalMs: number;
+    /** SHUTDOWN_GRACE_MS: how long SIGTERM waits for the current job to checkpoint and hand back. Default 20,000 */
+    readonly shutdownGraceMs: number;
+  };
+  readonly stream: {
+    /** WS_HEARTBEAT_MS: ping interval; a client that misses a pong is dropped. Default 15,000 */
+    readonly heartbeatMs: number;
+    /** WS_MAX_BUFFERED_BYTES: per-client send buffer before events are coalesced/dropped. Default 1 MiB */
+    readonly maxBufferedBytes: number;
+  };
+  readonly health: {
+    /** WARN_DEAD_RELU_FRACTION: dead-unit share of a ReLU layer that raises a warning. Default 0.4 */
+    readonly deadReluFraction: number;
+    /** WARN_SATURATED_FRACTION: saturated-unit share of a sigmoid/tanh layer that raises a warning. Default 0.4 */
+    readonly saturatedFraction: number;
+    /** WARN_UPDATE_RATIO_LOW / WARN_UPDATE_RATIO_HIGH: healthy band of update/weight ratio (CS231n: ~1e-3). Defaults 1e-5 and 1e-1 */
+    readonly updateRatioLow: number;
+    readonly updateRatioHigh: number;
+  };
+  readonly inference: {
+    /** MODEL_CACHE_SIZE: models kept in memory for prediction (LRU). Default 32 */
+    readonly modelCacheSize: number;
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const config: Config = {
+    databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/trainyard', ['postgresql:', 'postgres:']),
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix: text(env, 'QUEUE_PREFIX', 'trainyard', /^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, _ . or -'),
+    host: text(env, 'HOST', '127.0.0.1', /^[A-Za-z0-9_.:-]+$/, 'must be a host name or address'),
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
+    trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 1) === 1,
+    limits: {
+      uploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 256 * 1024 * 1024, 1),
+      datasetRows: integer(env, 'MAX_DATASET_ROWS', 2_000_000, 1),
+      datasetFeatures: integer(env, 'MAX_DATASET_FEATURES', 4096, 1),
+      classes: integer(env, 'MAX_CLASSES', 1000, 2),
+      jsonBodyBytes: integer(env, 'MAX_JSON_BODY_BYTES', 64 * 1024 * 1024, 1024),
+      parameters: integer(env, 'MAX_PARAMETERS', 50_000_000, 1),
+      epochRows: integer(env, 'MAX_EPOCH_ROWS', 2_000_000_000, 1),
+      predictRows: integer(env, 'MAX_PREDICT_ROWS', 10_000, 1),
+    },
+    worker: {
+      engineThreads: integer(env, 'ENGINE_THREADS', os.availableParallelism(), 1, 256),
+      lockMs: integer(env, 'JOB_LOCK_MS', 4000, 500),
+      stalledIntervalMs: integer(env, 'JOB_STALLED_INTERVAL_MS', 2000, 100),
+      maxStalls: integer(env, 'JOB_MAX_STALLS', 10, 1),
+      reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 30_000, 100),
+      shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 20_000, 0),
+    },
+    stream: {
+      heartbeatMs: integer(env, 'WS_HEARTBEAT_MS', 15_000, 100),
+      maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
+    },
+    health: {
+      deadReluFraction: number(env, 'WARN_DEAD_RELU_FRACTION', 0.4, 0, 1),
+      saturatedFraction: number(env, 'WARN_SATURATED_FRACTION', 0.4, 0, 1),
+      updateRatioLow: number(env, 'WARN_UPDATE_RATIO_LOW', 1e-5, 0, 1),
+      updateRatioHigh: number(env, 'WARN_UPDATE_RATIO_HIGH', 1e-1, 0, 100),
+    },
+    inference: {
+      modelCacheSize: integer(env, 'MODEL_CACHE_SIZE', 32, 1, 100_000),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,39 @@
+/**
+ * The contract between the numerics (layers, losses, optimizers, network) and the place they run.
+ *
+ * Dimension letters, used in every kernel of the engine:
+ *   M  rows of the output C
+ *   N  columns of the output C
+ *   K  the reduced (inner) dimension
+ * All matrices are dense, row-major Float32Array views.
+ *
+ * A ComputeContext owns one memory. Every buffer a network uses (parameters, gradients, activations,
+ * optimizer state) is allocated from it with `alloc`, so a fast context can hand the same bytes to
+ * its worker threads without copies. Buffers from one context must never be passed to another.
+ */
+export type GemmForm =
+  /** C(M,N) (+)= A(M,K) · B(K,N) */
+  | 'nn'
+  /** C(M,N) (+)= A(M,K) · B(N,K)ᵀ */
+  | 'nt'
+  /** C(M,N) (+)= A(K,M)ᵀ · B(K,N) */
+  | 'tn';
+
+/** Which kernels do the work: the naive TypeScript loops, WASM SIMD128, or WASM relaxed SIMD (fused multiply-add). */
+export type KernelFlavour = 'reference' | 'simd' | 'relaxed-simd';
+
+export interface ComputeContext {
+  readonly flavour: KernelFlavour;
+  /** Threads that share a matmul (1 = the calling thread alone). */
+  readonly threads: number;
+  /** A zero-filled, 16-byte aligned buffer that lives as long as the context. */
+  alloc(length: number): Float32Array;
+  /**
+   * C = op(A)·op(B), or C += op(A)·op(B) when `accumulate` is true; shapes as in {@link GemmForm}.
+   * Deterministic: every element of C is reduced by one thread in a fixed order, so the result is
+   * bit-identical for any thread count.
+   */
+  gemm(form: GemmForm, M: number, K: number, N: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
+  /** Stops the context's threads. The context must not be used afterwards. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,94 @@
+/**
+ * Loads the fast GEMM kernel (./assembly/gemm.ts, compiled to build/*.wasm by scripts/build-wasm.mjs) and picks its flavour:
+ * relaxed SIMD (fused multiply-add) when the runtime validates it after
+ * `v8.setFlagsFromString('--experimental-wasm-relaxed-simd')`, plain SIMD128 otherwise.
+ *
+ * Shapes and forms as in ../compute.ts; the kernel computes one block C[row0:row1, col0:col1] (see gemmBlock below).
+ * The module imports one shared memory ('env.memory') and nothing else, so every thread instantiates the same compiled
+ * module over the same memory.
+ */
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import type { GemmForm, KernelFlavour } from '../compute.js';
+
+export type WasmFlavour = Exclude<KernelFlavour, 'reference'>;
+
+/** Which build to use: 'auto' (default) = relaxed SIMD when the runtime accepts it, else plain SIMD. */
+export type FlavourChoice = 'auto' | WasmFlavour;
+
+/** Form codes understood by the kernel (order fixed by assembly/gemm.ts). */
+export const FORM_CODE: Readonly<Record<GemmForm, number>> = { nn: 0, nt: 1, tn: 2 };
+
+/** The kernel's exports, over one instance. Pointers are byte offsets into the shared memory. */
+export interface GemmKernel {
+  /** C[row0:row1, col0:col1] (+)= op(A)·op(B); `scratch` = scratchBytes bytes owned by the calling thread. */
+  gemmBlock(
+    form: number, M: number, K: number, N: number, a: number, b: number, c: number, accumulate: number,
+    row0: number, row1: number, col0: number, col1: number, scratch: number,
+  ): void;
+  /** Bytes of per-thread scratch the kernel needs. */
+  readonly scratchBytes: number;
+}
+
+/** A compiled kernel module: structured-cloneable, so worker threads receive it without recompiling. */
+export interface GemmModule {
+  readonly flavour: WasmFlavour;
+  readonly module: WebAssembly.Module;
+}
+
+const buildFile: Readonly<Record<WasmFlavour, string>> = {
+  'relaxed-simd': 'gemm-relaxed-simd.wasm',
+  simd: 'gemm-simd.wasm',
+};
+
+function readBuild(flavour: WasmFlavour): Uint8Array<ArrayBuffer> {
+  const url = new URL(`../../../build/${buildFile[flavour]}`, import.meta.url);
+  try {
+    const bytes = readFileSync(url);
+    return new Uint8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  } catch (cause) {
+    throw new Error(`engine: ${url.pathname} is missing; run \`npm run build:wasm\``, { cause });
+  }
+}
+
+let relaxedEnabled: boolean | undefined;
+
+/** Whether this runtime accepts the relaxed-SIMD build (turning on V8's flag for it, once per process). */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedEnabled === undefined) {
+    const bytes = readBuild('relaxed-simd');
+    if (!WebAssembly.validate(bytes)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxedEnabled = WebAssembly.validate(bytes);
+  }
+  return relaxedEnabled;
+}
+
+const compiled = new Map<WasmFlavour, GemmModule>();
+
+/** Compiles (once per process and flavour) the kernel module. Throws if `choice` names a flavour the runtime rejects. */
+export function loadGemmModule(choice: FlavourChoice = 'auto'): GemmModule {
+  const flavour: WasmFlavour = choice === 'auto' ? (relaxedSimdAvailable() ? 'relaxed-simd' : 'simd') : choice;
+  if (flavour === 'relaxed-simd' && !relaxedSimdAvailable()) {
+    throw new Error('engine: this runtime does not accept relaxed SIMD (f32x4.relaxed_madd)');
+  }
+  let loaded = compiled.get(flavour);
+  if (!loaded) {
+    loaded = { flavour, module: new WebAssembly.Module(readBuild(flavour)) };
+    compiled.set(flavour, loaded);
+  }
+  return loaded;
+}
+
+interface RawExports {
+  gemmBlock: GemmKernel['gemmBlock'];
+  scratchBytes(): number;
+  fused(): number;
+}
+
+/** Instantiates the kernel over `memory` (shared, as created by ../shared-memory.ts). */
+export function instantiateGemm(loaded: GemmModule, memory: WebAssembly.Memory): GemmKernel {
+  const instance = new WebAssembly.Instance(loaded.module, { env: { memory } });
+  const raw = instance.exports as unknown as RawExports;
+  if (raw.fused() !== (loaded.flavour === 'relaxed-simd' ? 1 : 0)) throw new Error('engine: kernel build does not match its flavour');
+  return { gemmBlock: raw.gemmBlock, scratchBytes: raw.scratchBytes() };
+}

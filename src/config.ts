@@ -77,6 +77,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** TRUST_PROXY: honour X-Forwarded-* (behind a reverse proxy). 0 or 1, default 0 */
   readonly trustProxy: boolean;
+  /** AUTH_CACHE_MS: how long an API replica trusts a resolved key without asking Postgres (revocations still apply at once through Redis; this bounds them if Redis is down). 0 disables. Default 60,000 */
+  readonly authCacheMs: number;
   readonly limits: {
     /** MAX_UPLOAD_BYTES: largest dataset upload. Default 256 MiB */
     readonly uploadBytes: number;
@@ -127,6 +129,8 @@ export interface Config {
   readonly inference: {
     /** MODEL_CACHE_SIZE: models kept in memory for prediction (LRU). Default 32 */
     readonly modelCacheSize: number;
+    /** MODEL_CACHE_BYTES: engine memory the cached models may hold together (LRU; the newest model always stays). Default 512 MiB */
+    readonly modelCacheBytes: number;
   };
 }
 
@@ -139,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 1) === 1,
+    authCacheMs: integer(env, 'AUTH_CACHE_MS', 60_000, 0, 3_600_000),
     limits: {
       uploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 256 * 1024 * 1024, 1),
       datasetRows: integer(env, 'MAX_DATASET_ROWS', 2_000_000, 1),
@@ -169,6 +174,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     inference: {
       modelCacheSize: integer(env, 'MODEL_CACHE_SIZE', 32, 1, 100_000),
+      modelCacheBytes: integer(env, 'MODEL_CACHE_BYTES', 512 * 1024 * 1024, 1024 * 1024),
     },
   };
   return deepFreeze(config);

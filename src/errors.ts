@@ -44,6 +44,7 @@ export const ERRORS = {
 
   // Models
   MODEL_NOT_FOUND: { status: 404, title: 'Model not found' },
+  MODEL_IN_USE: { status: 409, title: 'A queued or running job warm-starts from this model' },
   MODEL_IMPORT_INVALID: { status: 400, title: 'The model document is invalid' },
   PREDICT_INPUT_INVALID: { status: 400, title: 'The prediction input is invalid' },
   MODEL_NOT_2D: { status: 400, title: 'Decision grids need a model with exactly two inputs' },

@@ -1,10 +1,15 @@
 /** The long-lived connections a process holds, created from the config and closed together. */
 import { pino, type Logger } from 'pino';
+import { ApiKeyCache } from './auth/key-cache.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
 import { createRedis, type Redis } from './queue/redis.js';
 import { createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
 import { loggerOptions } from './logger.js';
+import { ModelCache } from './inference/model-cache.js';
+import { JobEventHub } from './streams/job-event-hub.js';
+import { JobStreams } from './streams/job-streams.js';
+import { RedisSubscriber } from './queue/redis-subscriber.js';
 
 export interface Services {
   config: Config;
@@ -12,6 +17,14 @@ export interface Services {
   /** Request-path commands (and publishing). */
   redis: Redis;
   trainingQueue: TrainingQueue;
+  /** The process's one Redis subscriber (job events, model invalidations); connects on first use. */
+  subscriber: RedisSubscriber;
+  /** Live job streams (GET /v1/jobs/:id/stream) of this process, fanned out from the subscriber. */
+  jobStreams: JobStreams;
+  /** Loaded models for inference (LRU). */
+  models: ModelCache;
+  /** Resolved API keys (revocations apply at once through Redis). */
+  apiKeys: ApiKeyCache;
   close(): Promise<void>;
 }
 
@@ -23,14 +36,29 @@ export function createServices(config: Config, logger: Logger = pino(loggerOptio
   const logRedisError = throttledErrorLog(logger, 'redis connection error');
   redis.on('error', logRedisError);
   trainingQueue.on('error', logRedisError);
+  const subscriber = new RedisSubscriber(config.redisUrl, logRedisError);
+  const hub = new JobEventHub(subscriber, config.queuePrefix);
+  const jobStreams = new JobStreams({ db, hub, heartbeatMs: config.stream.heartbeatMs, maxBufferedBytes: config.stream.maxBufferedBytes });
+  const models = new ModelCache({
+    db, subscriber, publisher: redis, queuePrefix: config.queuePrefix,
+    maxModels: config.inference.modelCacheSize, maxBytes: config.inference.modelCacheBytes,
+  });
+  const apiKeys = new ApiKeyCache({ db, subscriber, queuePrefix: config.queuePrefix, ttlMs: config.authCacheMs });
   let closed: Promise<void> | undefined;
   return {
     config,
     db,
     redis,
     trainingQueue,
+    subscriber,
+    jobStreams,
+    models,
+    apiKeys,
     close() {
       closed ??= (async () => {
+        jobStreams.close();
+        subscriber.close();
+        models.clear();
         await trainingQueue.close();
         redis.disconnect();
         await db.$disconnect();

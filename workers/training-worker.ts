@@ -1,6 +1,7 @@
 /**
  * The worker process: takes training jobs from BullMQ one at a time and runs them (src/training). Nothing numeric
- * lives here. SIGTERM/SIGINT hands the running job back (checkpointed, requeued) and closes connections.
+ * lives here. Runs the reconciler (src/queue/reconciler.ts) at start and periodically. SIGTERM/SIGINT hands the
+ * running job back (checkpointed, requeued) within SHUTDOWN_GRACE_MS and closes connections.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -9,8 +10,9 @@ import { pino } from 'pino';
 import { createDb } from '../src/db/client.js';
 import { loggerOptions } from '../src/logger.js';
 import { notifyParent, onShutdownSignal, startupOrExit } from '../src/process/lifecycle.js';
+import { startReconciler } from '../src/queue/reconciler.js';
 import { createRedis } from '../src/queue/redis.js';
-import { TRAINING_QUEUE, type TrainingJobData } from '../src/queue/training-queue.js';
+import { createTrainingQueue, TRAINING_QUEUE, type TrainingJobData } from '../src/queue/training-queue.js';
 import { createTrainingProcessor } from '../src/training/processor.js';
 
 const config = await startupOrExit('worker');
@@ -37,10 +39,17 @@ worker.on('failed', (job, error) => logger.warn({ jobId: job?.data.jobId, err: e
 worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled; it will be retried'));
 worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
 
+const queue = createTrainingQueue(redis, config.queuePrefix);
+queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+const reconciler = startReconciler(db, queue, config.worker.reconcileIntervalMs, logger);
+
 onShutdownSignal(async () => {
-  await processor.handBack();
-  await worker.close();
+  await reconciler.stop();
+  const handedBack = await processor.handBack();
+  if (!handedBack) logger.warn({ graceMs: config.worker.shutdownGraceMs }, 'the running job did not hand back in time; it will be recovered from its last checkpoint');
+  await worker.close(!handedBack);
   await processor.close();
+  await queue.close();
   redis.disconnect();
   blocking.disconnect();
   await db.$disconnect();

@@ -4,10 +4,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Db } from '../db/client.js';
-import { authenticate, type TenantRef } from '../db/repositories/tenants.js';
+import type { TenantRef } from '../db/repositories/tenants.js';
 import { apiError } from '../errors.js';
 import { bearerToken } from './api-keys.js';
+import type { ApiKeyCache } from './key-cache.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,7 +20,7 @@ export function tenantOf(request: FastifyRequest): TenantRef {
   return request.tenant;
 }
 
-async function authPlugin(app: FastifyInstance, options: { db: Db }): Promise<void> {
+async function authPlugin(app: FastifyInstance, options: { keys: ApiKeyCache }): Promise<void> {
   app.decorateRequest('tenant', null);
   app.addHook('onRequest', async (request, reply) => {
     const token = bearerToken(request.headers.authorization);
@@ -28,7 +28,7 @@ async function authPlugin(app: FastifyInstance, options: { db: Db }): Promise<vo
       reply.header('www-authenticate', 'Bearer realm="trainyard"');
       throw apiError('UNAUTHENTICATED', 'Send your API key as `Authorization: Bearer <key>`');
     }
-    const tenant = await authenticate(options.db, token);
+    const tenant = await options.keys.authenticate(token);
     if (!tenant) {
       reply.header('www-authenticate', 'Bearer realm="trainyard", error="invalid_token"');
       throw apiError('UNAUTHENTICATED', 'The API key is unknown or revoked');

@@ -6,7 +6,9 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { createDb } from '../db/client.js';
-import { createKey, listKeys, revokeKey } from '../db/repositories/tenants.js';
+import { publishKeyRevoked } from '../auth/key-cache.js';
+import { createKey, listKeys, normalizePrefix, revokeKey } from '../db/repositories/tenants.js';
+import { createRedis } from '../queue/redis.js';
 
 const USAGE = 'usage: npm run keys -- create --tenant <name> [--label <text>] | revoke <prefix> | list';
 
@@ -17,7 +19,8 @@ async function main(argv: string[]): Promise<number> {
     options: { tenant: { type: 'string' }, label: { type: 'string' } },
   });
   const [command, argument] = positionals;
-  const db = createDb(loadConfig().databaseUrl, { poolSize: 1 });
+  const config = loadConfig();
+  const db = createDb(config.databaseUrl, { poolSize: 1 });
   try {
     switch (command) {
       case 'create': {
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
         if (!argument) break;
         if (await revokeKey(db, argument)) {
           console.log(`Revoked ${argument}`);
+          await tellApiReplicas(config.redisUrl, config.queuePrefix, normalizePrefix(argument));
           return 0;
         }
         console.error(`No active key with prefix ${argument}`);
@@ -52,3 +56,16 @@ async function main(argv: string[]): Promise<number> {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+
+/** API replicas cache keys; tell them the key is revoked. If Redis is down, their AUTH_CACHE_MS bounds the delay. */
+async function tellApiReplicas(redisUrl: string, queuePrefix: string, prefix: string): Promise<void> {
+  const redis = createRedis(redisUrl, { name: 'keys-cli' });
+  redis.on('error', () => undefined);
+  try {
+    await publishKeyRevoked(redis, queuePrefix, prefix);
+  } catch (error) {
+    console.error(`Warning: could not notify API replicas through Redis (${(error as Error).message}); they stop accepting the key within AUTH_CACHE_MS.`);
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,13 +1,23 @@
 /**
- * What a worker process does with one BullMQ training job. The training loop itself arrives with the training-jobs
- * issue; until then a job is refused explicitly rather than pretending to train.
+ * What a worker process does with one BullMQ training job: take the lease on the Job row (./lease.ts), run it
+ * (./job-run.ts: trainer thread + fenced writes), and tell BullMQ how it ended:
+ *   succeeded, cancelled, already finished  → return (BullMQ: completed)
+ *   failed (divergence, bad data, …)        → UnrecoverableError (BullMQ: failed, no retry; Postgres has the reason)
+ *   handed back (SIGTERM)                   → moved back to wait, WaitingError (another worker continues it)
+ *   lease lost                              → return; the worker that holds the lease now owns the job
+ *   anything else (Postgres down, …)        → thrown: BullMQ retries it, resuming from the newest checkpoint
+ * Cancel commands arrive on the control channel (src/queue/job-control.ts), subscribed once per process.
  */
-import { UnrecoverableError, type Job as QueueJob } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job as QueueJob } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
+import { subscribeJobCommands, type JobCommandSubscription } from '../queue/job-control.js';
+import { publishJobEvent } from '../queue/job-events.js';
+import { createRedis, type Redis } from '../queue/redis.js';
 import type { TrainingJobData } from '../queue/training-queue.js';
-import type { Redis } from '../queue/redis.js';
+import { JobRun } from './job-run.js';
+import { claimJob } from './lease.js';
 
 export interface ProcessorDeps {
   config: Config;
@@ -21,18 +31,78 @@ export interface ProcessorDeps {
 
 export interface TrainingProcessor {
   process(job: QueueJob<TrainingJobData>, token: string | undefined): Promise<void>;
-  /** Asks the running job (if any) to checkpoint and hand itself back; resolves when it has. */
-  handBack(): Promise<void>;
+  /**
+   * Asks the running job (if any) to checkpoint and hand itself back; resolves when it has, or after the configured
+   * grace period (the job is then recovered like a crashed one). Returns whether the job was handed back in time.
+   */
+  handBack(): Promise<boolean>;
   close(): Promise<void>;
 }
 
 export async function createTrainingProcessor(deps: ProcessorDeps): Promise<TrainingProcessor> {
+  const { config, db, logger } = deps;
+  let current: { run: JobRun; done: Promise<unknown> } | null = null;
+  const subscriber = createRedis(config.redisUrl, { name: 'worker-control', blocking: true });
+  subscriber.on('error', (error) => logger.warn({ err: error }, 'control channel connection error'));
+  const subscription: JobCommandSubscription = await subscribeJobCommands(subscriber, config.queuePrefix, (command) => {
+    if (command.type === 'cancel' && current?.run.jobId === command.jobId) {
+      logger.info({ jobId: command.jobId }, 'cancel requested');
+      current.run.cancel();
+    }
+  });
+
+  async function process(job: QueueJob<TrainingJobData>, token: string | undefined): Promise<void> {
+    const { jobId } = job.data;
+    const leaseMs = config.worker.lockMs * 2;
+    const claim = await claimJob(db, jobId, deps.workerId, leaseMs);
+    if (claim.kind === 'finished') {
+      logger.info({ jobId, status: claim.status }, 'job already finished or gone; nothing to do');
+      return;
+    }
+    if (claim.kind === 'cancelled') {
+      await publishJobEvent(deps.redis, config.queuePrefix, {
+        type: 'status', jobId, attempt: claim.job.attempt, step: claim.job.step, epoch: claim.job.epoch,
+        status: 'cancelled', code: null, reason: 'cancelled on request', modelId: null,
+      }).catch(() => undefined);
+      return;
+    }
+    const run = new JobRun({ config, db, redis: deps.redis, logger }, claim.lease, claim.job);
+    const execution = run.execute();
+    current = { run, done: execution.catch(() => undefined) };
+    try {
+      const result = await execution;
+      logger.info({ jobId, attempt: claim.lease.attempt, result: result.kind }, 'training run ended');
+      switch (result.kind) {
+        case 'failed':
+          throw new UnrecoverableError(`${result.code}: ${result.reason}`);
+        case 'handed-back':
+          await job.moveToWait(token);
+          throw new WaitingError();
+        default:
+          return;
+      }
+    } finally {
+      current = null;
+    }
+  }
+
   return {
-    async process(job) {
-      deps.logger.warn({ jobId: job.data.jobId }, 'training is not available in this build');
-      throw new UnrecoverableError('Training is not available in this build');
+    process,
+    async handBack() {
+      const active = current;
+      if (!active) return true;
+      active.run.handBack();
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        active.done.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.worker.shutdownGraceMs))),
+      ]);
+      clearTimeout(timer);
+      return inTime;
     },
-    async handBack() {},
-    async close() {},
+    async close() {
+      await subscription.close();
+      subscriber.disconnect();
+    },
   };
 }

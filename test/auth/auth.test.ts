@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { generateApiKey, hashApiKey, keyMatches, prefixOf } from '../../src/auth/api-keys.js';
+import { publishKeyRevoked } from '../../src/auth/key-cache.js';
 import { bootstrapDefaultTenant, revokeKey } from '../../src/db/repositories/tenants.js';
 import { buildTestApp, createTenant, type TestApp } from '../helpers/app.js';
 
@@ -53,17 +54,47 @@ describe('authentication on /v1', () => {
   it('stores only the hash of a key', async () => {
     const tenant = await createTenant(t.services);
     const rows = await t.services.db.apiKey.findMany({ where: { tenantId: tenant.id } });
+    const a = { prefix: prefixOf(tenant.key)! };
     assert.equal(rows.length, 1);
     const stored = JSON.stringify({ ...rows[0], hash: Buffer.from(rows[0]!.hash).toString('base64') });
-    assert.ok(!stored.includes(tenant.key.split('_')[2]!));
+    assert.ok(!stored.includes(tenant.key.slice('ty_'.length + a.prefix.length + 1)), 'the secret part is not stored');
   });
 
-  it('refuses a revoked key', async () => {
+  it('refuses a revoked key at once on every replica, although replicas cache keys', async () => {
+    const other = await buildTestApp();
+    try {
+      const tenant = await createTenant(t.services);
+      const prefix = prefixOf(tenant.key)!;
+      await request(t.app.server).get('/v1/me').set(tenant.auth).expect(200);
+      await request(other.app.server).get('/v1/me').set(tenant.auth).expect(200);
+      // Cached: the replicas answer without Postgres. Revoke in Postgres and tell them through Redis.
+      assert.equal(await revokeKey(t.services.db, prefix), true);
+      await publishKeyRevoked(t.services.redis, t.config.queuePrefix, prefix);
+      await waitUntil(async () => (await request(other.app.server).get('/v1/me').set(tenant.auth)).status === 401);
+      await request(t.app.server).get('/v1/me').set(tenant.auth).expect(401);
+      assert.equal(await revokeKey(t.services.db, prefix), false);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('re-reads a key from Postgres once its cache entry expires', async () => {
+    const short = await buildTestApp({ AUTH_CACHE_MS: '1' });
+    try {
+      const tenant = await createTenant(short.services);
+      await request(short.app.server).get('/v1/me').set(tenant.auth).expect(200);
+      await revokeKey(short.services.db, prefixOf(tenant.key)!); // no Redis notice: only the expiry can catch it
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await request(short.app.server).get('/v1/me').set(tenant.auth).expect(401);
+    } finally {
+      await short.close();
+    }
+  });
+
+  it('records when a key was last used', async () => {
     const tenant = await createTenant(t.services);
     await request(t.app.server).get('/v1/me').set(tenant.auth).expect(200);
-    assert.equal(await revokeKey(t.services.db, prefixOf(tenant.key)!), true);
-    await request(t.app.server).get('/v1/me').set(tenant.auth).expect(401);
-    assert.equal(await revokeKey(t.services.db, prefixOf(tenant.key)!), false);
+    await waitUntil(async () => (await t.services.db.apiKey.findUniqueOrThrow({ where: { prefix: prefixOf(tenant.key)! } })).lastUsedAt !== null);
   });
 
   it('creates the default tenant only when no tenant exists', async () => {
@@ -71,3 +102,11 @@ describe('authentication on /v1', () => {
     assert.equal(await bootstrapDefaultTenant(t.services.db), null);
   });
 });
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

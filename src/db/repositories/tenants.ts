@@ -1,5 +1,5 @@
 /** Tenants and their API keys. */
-import { generateApiKey, keyMatches, prefixOf } from '../../auth/api-keys.js';
+import { generateApiKey } from '../../auth/api-keys.js';
 import { toBytes } from '../bytes.js';
 import type { Db } from '../client.js';
 
@@ -31,19 +31,34 @@ export async function createKey(db: Db, tenantName: string, label?: string): Pro
   return { tenant: { id: tenant.id, name: tenant.name }, key, prefix };
 }
 
-/** The tenant a key belongs to, or null when the key is unknown, malformed or revoked. */
-export async function authenticate(db: Db, key: string): Promise<TenantRef | null> {
-  const prefix = prefixOf(key);
-  if (!prefix) return null;
-  const found = await db.apiKey.findUnique({ where: { prefix }, include: { tenant: true } });
-  if (!found || found.revokedAt || !keyMatches(key, found.hash)) return null;
-  return { id: found.tenant.id, name: found.tenant.name };
+export interface StoredKey {
+  hash: Uint8Array;
+  revokedAt: Date | null;
+  tenant: TenantRef;
 }
 
-/** Marks a key revoked. Returns false when no active key has that prefix. */
+/** The stored key of that prefix (hash, revocation, tenant), or null. */
+export async function findKeyByPrefix(db: Db, prefix: string): Promise<StoredKey | null> {
+  const found = await db.apiKey.findUnique({ where: { prefix }, include: { tenant: true } });
+  return found && { hash: found.hash, revokedAt: found.revokedAt, tenant: { id: found.tenant.id, name: found.tenant.name } };
+}
+
+/** Records that a key was just used (the cache calls it once per fill, so at most once per TTL per replica). */
+export async function markKeyUsed(db: Db, prefix: string): Promise<void> {
+  await db.apiKey.update({ where: { prefix }, data: { lastUsedAt: new Date() } });
+}
+
+/** The bare prefix of what a user typed: `abcdefghij`, `ty_abcdefghij` or a whole key. */
+export function normalizePrefix(input: string): string {
+  return input.replace(/^ty_/, '').replace(/_.*$/, '');
+}
+
+/**
+ * Marks a key revoked in Postgres. Returns false when no active key has that prefix. API replicas cache keys:
+ * tell them with `publishKeyRevoked` (src/auth/key-cache.ts) — `npm run keys -- revoke` does.
+ */
 export async function revokeKey(db: Db, prefix: string): Promise<boolean> {
-  const cleaned = prefix.replace(/^ty_/, '').replace(/_.*$/, '');
-  const { count } = await db.apiKey.updateMany({ where: { prefix: cleaned, revokedAt: null }, data: { revokedAt: new Date() } });
+  const { count } = await db.apiKey.updateMany({ where: { prefix: normalizePrefix(prefix), revokedAt: null }, data: { revokedAt: new Date() } });
   return count > 0;
 }
 

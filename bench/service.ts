@@ -1,0 +1,116 @@
+/**
+ * `npm run bench:service [-- --json] [-- --only http|fanout] [-- --duration S] [-- --connections N]
+ *                        [-- --subscribers N] [-- --messages N] [-- --interval-ms MS]`
+ *
+ * The API under load, in one process on loopback, against its own fresh database (created and dropped here):
+ *   1. single-row predictions (POST /v1/models/:id/predict, a 4-100-3 network trained here) with autocannon, beside a
+ *      bare Fastify JSON route measured in the same run (target: predict ≥ 0.5× the bare route's requests/s), and two
+ *      diagnostic rows that split the predict path's cost: authentication alone (GET /v1/me) and predict without it;
+ *   2. WebSocket fan-out: 1,000 streams of one job, 100 metrics events published through Redis, one every 50 ms
+ *      (20 events/s: a live chart's rate); publish → receive latency (target: p99 ≤ 100 ms) and every message
+ *      delivered. Each event costs the API one socket write per subscriber, the bulk of its fan-out time (profiled
+ *      with --cpu-prof); --interval-ms 20 gives a heavier rate.
+ * Prints tables; with --json the last line is one JSON object for other tools. The machine may be shared: rerun to
+ * confirm a figure.
+ */
+import os from 'node:os';
+import { measureFanout, type FanoutResult } from './service-fanout.js';
+import { measure, startBare, startUnauthenticated, type HttpResult } from './service-http.js';
+import { startService, storeBenchModel } from './service-setup.js';
+
+function argNumber(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!(value > 0)) throw new RangeError(`${name} must be a positive number, got ${process.argv[at + 1]}`);
+  return value;
+}
+
+const json = process.argv.includes('--json');
+const http = { durationSec: argNumber('--duration', 5), connections: argNumber('--connections', 10) };
+const fanout = { subscribers: argNumber('--subscribers', 1000), messages: argNumber('--messages', 100), intervalMs: argNumber('--interval-ms', 50) };
+const PREDICT_TARGET = 0.5;
+const FANOUT_P99_TARGET_MS = 100;
+
+const log = (line = ''): void => {
+  if (json) process.stderr.write(`${line}\n`);
+  else console.log(line);
+};
+const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+
+function table(header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((row) => row.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  for (const [r, row] of cells.entries()) {
+    log(row.map((x, i) => (i === 0 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  '));
+    if (r === 0) log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  log();
+}
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'http' && only !== 'fanout') throw new RangeError(`--only must be http or fanout, got ${only}`);
+
+type Service = Awaited<ReturnType<typeof startService>>;
+
+async function benchHttp(service: Service): Promise<{ results: HttpResult[]; predictVsBare: number }> {
+  const bare = await startBare();
+  const noAuth = await startUnauthenticated(service.services, { id: service.tenant.id, name: 'bench' });
+  try {
+    const model = await storeBenchModel(service);
+    log(`HTTP: model ${model.describe}; autocannon in a worker thread, ${http.connections} connections, ${http.durationSec} s per row after 1 s of warm-up\n`);
+    const body = JSON.stringify({ rows: [model.row] });
+    const auth = { authorization: `Bearer ${service.tenant.key}` };
+    const results: HttpResult[] = [];
+    results.push(await measure('bare Fastify POST (JSON in, JSON out)', { url: `${bare.url}/echo`, method: 'POST', body }, http));
+    results.push(await measure('GET /v1/me (authentication only)', { url: `${service.url}/v1/me`, method: 'GET', headers: auth }, http));
+    results.push(await measure('predict 1 row (full API: auth + model)', { url: `${service.url}/v1/models/${model.id}/predict`, method: 'POST', headers: auth, body }, http));
+    results.push(await measure('predict 1 row, no auth (diagnostic)', { url: `${noAuth.url}/v1/models/${model.id}/predict`, method: 'POST', body }, http));
+    const baseline = results[0]!.requestsPerSec;
+    table(['route', 'req/s', 'mean ms', 'p50 ms', 'p99 ms', '× bare', 'failures'], results.map((r) => [
+      r.name, Math.round(r.requestsPerSec), round(r.meanMs, 2), r.p50Ms, r.p99Ms, round(r.requestsPerSec / baseline, 2), r.failures,
+    ]));
+    return { results, predictVsBare: results[2]!.requestsPerSec / baseline };
+  } finally {
+    await noAuth.app.close();
+    await bare.app.close();
+  }
+}
+
+async function benchFanout(service: Service): Promise<FanoutResult> {
+  log(`fan-out: ${fanout.subscribers} WebSocket streams of one job on one API process (subscribers in a worker thread), ` +
+    `${fanout.messages} metrics events every ${fanout.intervalMs} ms through Redis\n`);
+  const f = await measureFanout(service, fanout);
+  table(['subscribers', 'messages', 'delivered', 'expected', 'p50 ms', 'p99 ms', 'max ms', 'connect s'], [[
+    f.subscribers, f.messages, f.delivered, f.expected, round(f.p50Ms, 2), round(f.p99Ms, 2), round(f.maxMs, 2), round(f.connectMs / 1000, 2),
+  ]]);
+  return f;
+}
+
+async function main(): Promise<void> {
+  const service = await startService();
+  try {
+    log(`service bench: Node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})\n`);
+    const h = only === 'fanout' ? null : await benchHttp(service);
+    const f = only === 'http' ? null : await benchFanout(service);
+    const targets = {
+      predictVsBare: h && { ratio: round(h.predictVsBare, 2), target: PREDICT_TARGET, met: h.predictVsBare >= PREDICT_TARGET },
+      fanoutP99: f && { ms: round(f.p99Ms, 2), delivered: f.delivered === f.expected, target: FANOUT_P99_TARGET_MS, met: f.p99Ms <= FANOUT_P99_TARGET_MS && f.delivered === f.expected },
+    };
+    if (h) {
+      const [bare, authOnly, , noAuth] = h.results;
+      log(`target predict ≥ ${PREDICT_TARGET}× bare: ${round(h.predictVsBare, 2)}× (${targets.predictVsBare!.met ? 'met' : 'NOT met'}). ` +
+        `Authentication alone (GET /v1/me) runs at ${round(authOnly!.requestsPerSec / bare!.requestsPerSec, 2)}× bare; predict without it at ${round(noAuth!.requestsPerSec / bare!.requestsPerSec, 2)}×.`);
+    }
+    if (f) {
+      log(`target fan-out p99 ≤ ${FANOUT_P99_TARGET_MS} ms, every message delivered: ${round(f.p99Ms, 2)} ms, ${f.delivered}/${f.expected} (${targets.fanoutP99!.met ? 'met' : 'NOT met'}).`);
+    }
+    if (json) {
+      console.log(JSON.stringify({ bench: 'service', node: process.version, cores: os.availableParallelism(), http: h && { ...http, results: h.results }, fanout: f, targets }));
+    }
+  } finally {
+    await service.close();
+  }
+}
+
+await main();

@@ -1,0 +1,205 @@
+/**
+ * From a REST job spec and the dataset it names to a complete plan: the spec with every default filled in (what the Job
+ * row stores), the engine NetworkSpec it maps to, the layer table and parameter count, and the split and step counts.
+ * Used by the API (validation, dry run) and by the worker (which re-plans from the stored spec), so both agree.
+ *
+ * Problems are reported all at once as JOB_SPEC_INVALID (400, `errors: [{path, message}]`) or JOB_TOO_LARGE (400,
+ * `limit`, `value`) — never silently adjusted.
+ */
+import { Value } from 'typebox/value';
+import type { Config } from '../config.js';
+import { layoutParams, sameLayout } from '../engine/params.js';
+import { validatePreprocessing, type PreprocessingSpec } from '../engine/preprocessing.js';
+import type { OptimizerConfig } from '../engine/optimizers.js';
+import {
+  describeNetwork, planLayers, resolveSpec, validateSpec, type HiddenLayerSpec, type InitScheme, type LossKind,
+  type NetworkDescription, type NetworkSpec, type ResolvedSpec, type SpecIssue,
+} from '../engine/spec.js';
+import { apiError } from '../errors.js';
+import { MAX_EPOCHS, splitSizes } from '../training/split.js';
+import { resolveOptimizer, resolvePreprocessing } from './resolve-options.js';
+import { JobSpecBodySchema, type JobSpecBody, type MonitorMetric } from './spec-schema.js';
+
+export type DatasetTask = 'classification' | 'regression';
+
+/** The stored, fully defaulted job spec. */
+export interface JobSpec {
+  datasetId: string;
+  name: string;
+  warmStartModelId: string | null;
+  network: { layers: HiddenLayerSpec[]; loss: LossKind; init: InitScheme | null; inputNoise: number };
+  regularization: { l2: number; l1: number };
+  preprocessing: PreprocessingSpec;
+  optimizer: OptimizerConfig;
+  training: {
+    epochs: number;
+    batchSize: number;
+    validationFraction: number;
+    seed: number;
+    monitor: MonitorMetric;
+    earlyStopping: { patience: number; minDelta: number } | null;
+    keep: 'best' | 'final';
+    maxGradNormRatio: number;
+  };
+  checkpoints: { everySteps: number; everySeconds: number; keep: number };
+  metrics: { everySteps: number };
+}
+
+/** What planning needs to know about the dataset. */
+export interface DatasetFacts {
+  id: string;
+  name: string;
+  task: DatasetTask;
+  rows: number;
+  features: number;
+  /** Classes (classification), 0 for regression. */
+  classes: number;
+}
+
+/** What planning needs to know about a warm-start model. */
+export interface WarmStartFacts {
+  id: string;
+  task: DatasetTask;
+  /** Raw input features the model takes. */
+  features: number;
+  classes: number;
+  /** The engine's resolved spec of the model's network. */
+  network: ResolvedSpec;
+}
+
+export interface JobPlan {
+  spec: JobSpec;
+  network: NetworkSpec;
+  description: NetworkDescription;
+  trainRows: number;
+  validationRows: number;
+  stepsPerEpoch: number;
+  /** epochs · stepsPerEpoch (early stopping may end sooner). */
+  totalSteps: number;
+}
+
+export type PlanLimits = Pick<Config['limits'], 'parameters' | 'epochRows'>;
+
+/** Fills the schema's static defaults into a validated body (a copy). */
+export function withDefaults(body: JobSpecBody): JobSpecBody {
+  return Value.Default(JobSpecBodySchema, structuredClone(body)) as JobSpecBody;
+}
+
+/**
+ * The plan of a validated body (or of a stored JobSpec) against its dataset. `randomSeed` is used when the spec has no
+ * seed. Throws ApiError JOB_SPEC_INVALID / JOB_TOO_LARGE.
+ */
+export function planJob(
+  body: JobSpecBody | JobSpec, dataset: DatasetFacts, limits: PlanLimits, options: { randomSeed?: () => number; warmStart?: WarmStartFacts | null } = {},
+): JobPlan {
+  const b = withDefaults(body as JobSpecBody);
+  const issues: SpecIssue[] = [];
+  const bad = (path: string, message: string) => issues.push({ path, message });
+  const warm = options.warmStart ?? null;
+
+  // The loss, implied by the task or chosen, and the output width it needs.
+  const loss: LossKind = b.network!.loss ?? (dataset.task === 'classification' ? 'softmax' : 'l2');
+  if (dataset.task === 'regression' && loss !== 'l2') bad('network.loss', `${loss} needs a classification dataset; dataset ${dataset.id} is regression (use l2)`);
+  if (dataset.task === 'classification' && loss === 'l2') bad('network.loss', `l2 needs a regression dataset; dataset ${dataset.id} is classification (use softmax, logistic or svm)`);
+  if (dataset.task === 'classification' && dataset.classes < 2) bad('datasetId', `classification needs at least 2 classes, dataset ${dataset.id} has ${dataset.classes}`);
+  const outputs = dataset.task === 'regression' ? 1 : loss !== 'softmax' && dataset.classes === 2 ? 1 : Math.max(dataset.classes, 2);
+
+  // Preprocessing, and the input width it gives the network.
+  const preprocessing = resolvePreprocessing(b.preprocessing!, bad);
+  for (const issue of validatePreprocessing(preprocessing, dataset.features)) {
+    bad(`preprocessing.${issue.path}`, issue.path === 'components' ? `must be an integer from 1 to the dataset's ${dataset.features} features` : issue.message);
+  }
+  let inputs = preprocessing.type === 'pca' ? preprocessing.components : preprocessing.type === 'whiten' ? preprocessing.components ?? dataset.features : dataset.features;
+
+  if (warm) {
+    if (warm.task !== dataset.task) bad('warmStartModelId', `model ${warm.id} was trained for ${warm.task}, dataset ${dataset.id} is ${dataset.task}`);
+    if (warm.features !== dataset.features) bad('warmStartModelId', `model ${warm.id} takes ${warm.features} features, dataset ${dataset.id} has ${dataset.features}`);
+    if (warm.classes !== dataset.classes) bad('warmStartModelId', `model ${warm.id} has ${warm.classes} classes, dataset ${dataset.id} has ${dataset.classes}`);
+    inputs = warm.network.inputs; // the model's fitted preprocessing is reused
+  }
+
+  const network: NetworkSpec = {
+    inputs,
+    layers: b.network!.layers!.map((l): HiddenLayerSpec => ({ ...l, activation: l.activation ?? 'relu', dropout: l.dropout ?? 0 })),
+    outputs,
+    loss,
+    regularization: { l2: b.regularization!.l2!, l1: b.regularization!.l1! },
+    inputNoise: b.network!.inputNoise!,
+  };
+  if (b.network!.init) network.init = b.network!.init;
+  for (const issue of validateSpec(network)) bad(networkPath(issue.path), issue.message);
+
+  // Split and steps.
+  const t = b.training!;
+  const { trainRows, validationRows } = splitSizes(dataset.rows, t.validationFraction!);
+  if (t.validationFraction! > 0 && validationRows === 0) bad('training.validationFraction', `${t.validationFraction} of ${dataset.rows} rows is less than one row; use 0 or a larger dataset`);
+  if (t.batchSize! > trainRows) bad('training.batchSize', `${t.batchSize} is more than the ${trainRows} training rows`);
+  if (t.epochs! > MAX_EPOCHS) bad('training.epochs', `must be ≤ ${MAX_EPOCHS}`);
+  const monitor: MonitorMetric = t.monitor ?? (validationRows > 0 ? 'valLoss' : 'trainLoss');
+  if (monitor !== 'trainLoss' && validationRows === 0) bad('training.monitor', `${monitor} needs a validation split (validationFraction > 0)`);
+  if (monitor === 'valAccuracy' && dataset.task !== 'classification') bad('training.monitor', 'valAccuracy needs a classification dataset');
+  if ((monitor === 'valRmse' || monitor === 'valR2') && dataset.task !== 'regression') bad('training.monitor', `${monitor} needs a regression dataset`);
+  const stepsPerEpoch = Math.max(1, Math.ceil(trainRows / t.batchSize!));
+  const totalSteps = t.epochs! * stepsPerEpoch;
+
+  const optimizer = resolveOptimizer(b.optimizer!, totalSteps, bad);
+
+  if (issues.length) throw specInvalid(issues);
+
+  const resolved = resolveSpec(network);
+  if (warm) {
+    const same = sameLayout(layoutParams(planLayers(resolved)), layoutParams(planLayers(warm.network)));
+    if (!same) throw specInvalid([{ path: 'warmStartModelId', message: `model ${warm.id} has another architecture (layers, units, activations and outputs must match)` }]);
+  }
+  const description = describeNetwork(network);
+  if (description.parameterCount > limits.parameters) {
+    throw apiError('JOB_TOO_LARGE', `the network has ${description.parameterCount} parameters, the limit is ${limits.parameters} (MAX_PARAMETERS)`, {
+      limit: limits.parameters, value: description.parameterCount, setting: 'MAX_PARAMETERS',
+    });
+  }
+  const epochRows = t.epochs! * trainRows;
+  if (epochRows > limits.epochRows) {
+    throw apiError('JOB_TOO_LARGE', `epochs × training rows is ${epochRows}, the limit is ${limits.epochRows} (MAX_EPOCH_ROWS)`, {
+      limit: limits.epochRows, value: epochRows, setting: 'MAX_EPOCH_ROWS',
+    });
+  }
+
+  const spec: JobSpec = {
+    datasetId: b.datasetId,
+    name: b.name ?? dataset.name,
+    warmStartModelId: b.warmStartModelId ?? null,
+    network: { layers: network.layers, loss, init: b.network!.init ?? null, inputNoise: network.inputNoise! },
+    regularization: { l2: network.regularization!.l2!, l1: network.regularization!.l1! },
+    preprocessing,
+    optimizer,
+    training: {
+      epochs: t.epochs!,
+      batchSize: t.batchSize!,
+      validationFraction: t.validationFraction!,
+      seed: t.seed ?? (options.randomSeed ?? defaultRandomSeed)(),
+      monitor,
+      earlyStopping: t.earlyStopping ? { patience: t.earlyStopping.patience!, minDelta: t.earlyStopping.minDelta! } : null,
+      keep: t.keep!,
+      maxGradNormRatio: t.maxGradNormRatio!,
+    },
+    checkpoints: { everySteps: b.checkpoints!.everySteps!, everySeconds: b.checkpoints!.everySeconds!, keep: b.checkpoints!.keep! },
+    metrics: { everySteps: b.metrics!.everySteps! },
+  };
+  return { spec, network, description, trainRows, validationRows, stepsPerEpoch, totalSteps };
+}
+
+/** Engine spec paths (inputs, layers[i].units, regularization.l2, …) in REST terms. */
+function networkPath(path: string): string {
+  if (path.startsWith('regularization')) return path;
+  if (path === 'inputNoise' || path === 'init' || path === 'loss' || path.startsWith('layers')) return `network.${path}`;
+  return path === 'inputs' ? 'preprocessing.components' : path === 'outputs' ? 'network.loss' : path;
+}
+
+function specInvalid(issues: SpecIssue[]) {
+  const first = issues[0]!;
+  return apiError('JOB_SPEC_INVALID', `${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { errors: issues });
+}
+
+function defaultRandomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}

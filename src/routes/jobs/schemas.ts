@@ -1,0 +1,112 @@
+/** Request and response schemas of the /v1/jobs routes (the body schema is the job spec, src/jobs/spec-schema.ts). */
+import { Type, type Static } from 'typebox';
+
+const Uuid = Type.String({ format: 'uuid' });
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const NullableNumber = Nullable(Type.Number());
+const Json = Type.Unknown();
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+
+export const JobParams = Type.Object({ id: Uuid });
+
+export const SubmitQuery = Type.Object({
+  dryRun: Type.Optional(Type.Boolean({ default: false, description: 'Plan only: the layer table and parameter count, nothing is queued.' })),
+}, { additionalProperties: false });
+
+export const ListQuery = Type.Object({
+  status: Type.Optional(Type.Enum([...JOB_STATUSES])),
+  datasetId: Type.Optional(Uuid),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page.' })),
+}, { additionalProperties: false });
+
+export const MetricsQuery = Type.Object({
+  since: Type.Optional(Type.Integer({ minimum: -1, default: -1, description: 'Only steps greater than this. Default: from the start.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+}, { additionalProperties: false });
+
+export const JobView = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  datasetId: Nullable(Uuid),
+  warmStartModelId: Nullable(Uuid),
+  status: Type.Enum([...JOB_STATUSES]),
+  /** Leases taken so far (the fencing token of the current one). */
+  attempt: Type.Integer(),
+  cancelRequested: Type.Boolean(),
+  epoch: Type.Integer(),
+  step: Type.Integer(),
+  totalSteps: Type.Integer(),
+  parameterCount: Type.Integer(),
+  bestMetric: NullableNumber,
+  bestMetrics: Json,
+  finalMetrics: Json,
+  warnings: Json,
+  failure: Nullable(Type.Object({ code: Nullable(Type.String()), reason: Type.String() })),
+  modelId: Nullable(Uuid),
+  worker: Nullable(Type.Object({ id: Type.String(), leaseExpiresAt: Nullable(Timestamp) })),
+  spec: Json,
+  createdAt: Timestamp,
+  startedAt: Nullable(Timestamp),
+  finishedAt: Nullable(Timestamp),
+  updatedAt: Timestamp,
+});
+export type JobView = Static<typeof JobView>;
+
+export const JobList = Type.Object({ items: Type.Array(JobView), nextCursor: Nullable(Type.String()) });
+
+export const LayerRow = Type.Object({
+  name: Type.String(), kind: Type.String(), activation: Nullable(Type.String()), inputs: Type.Integer(), outputs: Type.Integer(), params: Type.Integer(),
+});
+
+export const DryRunView = Type.Object({
+  dryRun: Type.Literal(true),
+  parameterCount: Type.Integer(),
+  layers: Type.Array(LayerRow),
+  inputs: Type.Integer(),
+  outputs: Type.Integer(),
+  loss: Type.String(),
+  trainRows: Type.Integer(),
+  validationRows: Type.Integer(),
+  stepsPerEpoch: Type.Integer(),
+  totalSteps: Type.Integer(),
+  spec: Json,
+});
+
+/** Metrics as columns (one array per field, index i is the i-th step), ready for plotting. */
+export const MetricColumns = Type.Object({
+  jobId: Uuid,
+  count: Type.Integer(),
+  /** Pass as `since` to get the next page (the last step returned, or the given since when empty). */
+  nextSince: Type.Integer(),
+  step: Type.Array(Type.Integer()),
+  epoch: Type.Array(Type.Integer()),
+  trainLoss: Type.Array(Type.Number()),
+  dataLoss: Type.Array(Type.Number()),
+  regLoss: Type.Array(Type.Number()),
+  trainAccuracy: Type.Array(NullableNumber),
+  valLoss: Type.Array(NullableNumber),
+  valAccuracy: Type.Array(NullableNumber),
+  valRmse: Type.Array(NullableNumber),
+  valR2: Type.Array(NullableNumber),
+  learningRate: Type.Array(Type.Number()),
+  samplesPerSec: Type.Array(Type.Number()),
+  /** Per step, the engine's per-layer statistics. */
+  layers: Type.Array(Json),
+});
+
+export const CheckpointList = Type.Object({
+  items: Type.Array(Type.Object({
+    id: Uuid,
+    attempt: Type.Integer(),
+    step: Type.Integer(),
+    epoch: Type.Integer(),
+    metric: NullableNumber,
+    isBest: Type.Boolean(),
+    isFinal: Type.Boolean(),
+    bytes: Type.Integer(),
+    createdAt: Timestamp,
+  })),
+});

@@ -1,0 +1,46 @@
+/**
+ * Every job stream of an API process: the shared event hub (one Redis subscriber), one heartbeat timer, and the set of
+ * open streams (for stats and shutdown). Created once per process with the services.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { Db } from '../db/client.js';
+import { Heartbeat } from './heartbeat.js';
+import type { JobEventHub } from './job-event-hub.js';
+import { CLOSE, JobStream, type JobStreamStats, type JobStreamTarget } from './job-stream.js';
+
+export interface JobStreamsOptions {
+  db: Db;
+  hub: JobEventHub;
+  heartbeatMs: number;
+  maxBufferedBytes: number;
+}
+
+export class JobStreams {
+  private readonly streams = new Set<JobStream>();
+  private readonly heartbeat: Heartbeat;
+
+  constructor(private readonly options: JobStreamsOptions) {
+    this.heartbeat = new Heartbeat(options.heartbeatMs);
+  }
+
+  /** Serves one client; resolves once its stream is live (or closed). */
+  async open(socket: WebSocket, target: JobStreamTarget, log: FastifyBaseLogger): Promise<void> {
+    const { db, hub, maxBufferedBytes } = this.options;
+    const stream = new JobStream(socket, target, { db, hub, maxBufferedBytes, log });
+    this.streams.add(stream);
+    socket.once('close', () => this.streams.delete(stream));
+    this.heartbeat.track(socket);
+    await stream.start();
+  }
+
+  get stats(): { streams: JobStreamStats[]; hub: JobEventHub['stats'] } {
+    return { streams: [...this.streams].map((s) => s.stats), hub: this.options.hub.stats };
+  }
+
+  /** Closes every stream with 1001 (the server is going away) and stops the heartbeat. */
+  close(): void {
+    for (const stream of this.streams) stream.close(CLOSE.goingAway, 'server shutting down', false);
+    this.heartbeat.stop();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Everything a claimed job needs before training starts, read from Postgres: the stored spec re-planned against the
+ * dataset, the dataset's matrix, the checkpoints to resume from (newest, and the best when it is another one) and a
+ * warm-start model. A problem that no retry can fix comes back as a failure with a stable code.
+ */
+import type { Db, Job } from '../db/client.js';
+import { loadDataset } from '../datasets/load.js';
+import type { DatasetMeta } from '../datasets/types.js';
+import { ApiError } from '../errors.js';
+import { planJob, type JobPlan, type JobSpec, type WarmStartFacts } from '../jobs/plan.js';
+import { ArtifactError, artifactFromRow, type ModelArtifact } from '../models/artifact.js';
+import type { TrainerInput } from './trainer-protocol.js';
+
+export type JobInputs =
+  | { kind: 'ready'; plan: JobPlan; meta: DatasetMeta; trainer: Omit<TrainerInput, 'control' | 'engineThreads'> }
+  | { kind: 'failed'; code: 'DATASET_GONE' | 'WARM_START_GONE' | 'SPEC_INVALID'; reason: string };
+
+/** The worker re-plans accepted jobs without the API's size limits (they were checked when the job was accepted). */
+const NO_LIMITS = { parameters: Number.MAX_SAFE_INTEGER, epochRows: Number.MAX_SAFE_INTEGER };
+
+export async function loadJobInputs(db: Db, job: Job): Promise<JobInputs> {
+  const spec = job.spec as unknown as JobSpec;
+  const dataset = job.datasetId ? await loadDataset(db, job.tenantId, job.datasetId) : null;
+  if (!dataset) return { kind: 'failed', code: 'DATASET_GONE', reason: `the dataset ${spec.datasetId} was deleted` };
+  const { meta } = dataset;
+
+  const latest = await db.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { step: 'desc' }, select: { step: true, state: true } });
+  let warm: ModelArtifact | null = null;
+  let warmFacts: WarmStartFacts | null = null;
+  if (spec.warmStartModelId) {
+    const row = await db.model.findFirst({ where: { id: spec.warmStartModelId, tenantId: job.tenantId } });
+    if (!row) return { kind: 'failed', code: 'WARM_START_GONE', reason: `the warm-start model ${spec.warmStartModelId} was deleted` };
+    try {
+      warm = artifactFromRow(row);
+    } catch (error) {
+      if (!(error instanceof ArtifactError)) throw error;
+      return { kind: 'failed', code: 'WARM_START_GONE', reason: `the warm-start model ${spec.warmStartModelId} is unreadable: ${error.message}` };
+    }
+    warmFacts = { id: row.id, task: warm.task, features: warm.featureNames.length, classes: warm.classNames.length, network: warm.spec };
+  }
+
+  let plan: JobPlan;
+  try {
+    const facts = { id: meta.id, name: meta.name, task: meta.task, rows: meta.rows, features: meta.features, classes: meta.classNames.length };
+    plan = planJob(spec, facts, NO_LIMITS, { warmStart: warmFacts });
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { kind: 'failed', code: 'SPEC_INVALID', reason: error.detail };
+  }
+
+  let resume: TrainerInput['resume'] = null;
+  if (latest) {
+    const best = spec.training.keep === 'best'
+      ? await db.checkpoint.findFirst({ where: { jobId: job.id, isBest: true, step: { not: latest.step } }, select: { state: true } })
+      : null;
+    resume = { latest: latest.state, best: best?.state ?? null };
+  }
+  return {
+    kind: 'ready',
+    plan,
+    meta,
+    trainer: {
+      jobId: job.id,
+      attempt: job.attempt,
+      spec: plan.spec,
+      network: plan.network,
+      dataset: { rows: meta.rows, features: meta.features, x: dataset.x, y: dataset.y },
+      resume,
+      warmStart: warm && !resume ? { weights: warm.weights, preprocessing: warm.preprocessing } : null,
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * The training loop of one job, synchronous (it runs in the trainer thread): epochs over the seeded order of the
+ * training rows, a metrics record every N steps and at every epoch end (with train/validation evaluation), best-epoch
+ * tracking and early stopping, checkpoints, divergence detection, and stop commands.
+ *
+ * Determinism: everything random comes from the seed (split, per-epoch order, the network's RNG), and checkpoints
+ * are only taken at metrics-record boundaries, where the record window (mean loss since the last record, the engine's
+ * dead-unit window) is empty — so a run resumed from any checkpoint produces the same weights and the same records
+ * as one that never stopped. Wall-clock time only decides *when* to checkpoint, never what is computed.
+ */
+import type { Network, StepStats } from '../engine/network.js';
+import { sumSquares } from '../engine/stats.js';
+import type { JobSpec } from '../jobs/plan.js';
+import type { MonitorMetric } from '../jobs/spec-schema.js';
+import type { CheckpointTrigger, MetricRecord } from '../queue/job-events.js';
+import { encodeCheckpoint, type LoopState } from './checkpoint-state.js';
+import type { PreparedData } from './prepare-data.js';
+import { gatherRows } from './prepare-data.js';
+import { epochOrder } from './split.js';
+import { StopCommand, type EvalSummary, type StopReason, type TrainerMessage } from './trainer-protocol.js';
+
+/** Rows of the training split evaluated at each epoch end (the first ones, in row order). */
+export const TRAIN_EVAL_ROWS = 10_000;
+/** Steps whose largest gradient norm is the divergence reference. */
+export const GRAD_NORM_REFERENCE_STEPS = 10;
+
+export interface LoopIO {
+  /** Hands a message to the main thread (may block while too many writes are pending). */
+  emit(message: TrainerMessage): void;
+  /** The current stop command (StopCommand.NONE to go on). */
+  stopCommand(): StopCommand;
+  /** Monotonic milliseconds. */
+  now(): number;
+}
+
+export type LoopOutcome =
+  | {
+      kind: 'finished';
+      outcome: 'completed' | 'early-stopped';
+      weights: Float32Array<ArrayBuffer>;
+      weightsStep: number;
+      weightsSource: 'best' | 'final';
+      modelMetrics: EvalSummary | null;
+    }
+  | { kind: 'stopped'; reason: StopReason }
+  | { kind: 'diverged'; cause: 'loss' | 'grad-norm'; value: number; message: string };
+
+const LOWER_IS_BETTER: Record<MonitorMetric, boolean> = { valLoss: true, valRmse: true, trainLoss: true, valAccuracy: false, valR2: false };
+
+export function freshLoopState(): LoopState {
+  return { epoch: 0, position: 0, step: 0, best: null, badEpochs: 0, stoppedEarly: false, gradNormRef: 0, lastEval: null };
+}
+
+export class TrainingLoop {
+  private readonly batchX: Float32Array;
+  private readonly batchY: Int32Array | Float32Array;
+  private readonly stepsPerEpoch: number;
+  private readonly trainEvalRows: number;
+  /** Sums over the steps since the last record. */
+  private window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: 0 };
+  private lastCheckpoint: { step: number; time: number };
+  private atRecordBoundary = true;
+
+  constructor(
+    private readonly network: Network,
+    private readonly data: PreparedData,
+    private readonly spec: JobSpec,
+    private readonly state: LoopState,
+    private readonly io: LoopIO,
+    /** Best weights so far (restored from the best checkpoint on resume), packed. */
+    private bestWeights: Float32Array<ArrayBuffer> | null,
+  ) {
+    const B = spec.training.batchSize;
+    this.batchX = new Float32Array(B * data.inputs);
+    this.batchY = data.train.y instanceof Int32Array ? new Int32Array(B) : new Float32Array(B);
+    this.stepsPerEpoch = Math.ceil(data.train.rows / B);
+    this.trainEvalRows = Math.min(data.train.rows, TRAIN_EVAL_ROWS);
+    const t = io.now();
+    this.lastCheckpoint = { step: state.step, time: t };
+    this.window.since = t;
+  }
+
+  run(): LoopOutcome {
+    const { epochs, batchSize: B, seed } = this.spec.training;
+    const everyN = this.spec.metrics.everySteps;
+    const state = this.state, N = this.data.train.rows;
+    while (!state.stoppedEarly && state.epoch < epochs) {
+      const order = epochOrder(seed, state.epoch, N);
+      while (state.position < this.stepsPerEpoch) {
+        const stop = this.io.stopCommand();
+        if (stop === StopCommand.CANCEL) return { kind: 'stopped', reason: 'cancel' };
+        if (stop === StopCommand.LEASE_LOST) return { kind: 'stopped', reason: 'lease-lost' };
+        if (stop === StopCommand.HAND_BACK && this.atRecordBoundary) {
+          if (this.lastCheckpoint.step !== state.step) this.checkpoint('hand-back', null, false);
+          return { kind: 'stopped', reason: 'hand-back' };
+        }
+
+        const start = state.position * B;
+        const n = Math.min(B, N - start);
+        const rows = order.subarray(start, start + n);
+        gatherRows(this.data.train.x, this.data.inputs, rows, this.batchX);
+        this.gatherBatchTargets(rows);
+        const epochEnd = state.position + 1 === this.stepsPerEpoch;
+        const record = epochEnd || (state.step + 1) % everyN === 0;
+        const stats = this.network.trainStep(this.batchX, this.batchY, n, { layerStats: record });
+        state.step++;
+        state.position++;
+
+        const divergence = this.checkDivergence(stats);
+        if (divergence) return divergence;
+
+        this.window.loss += stats.loss;
+        this.window.dataLoss += stats.dataLoss;
+        this.window.steps++;
+        this.window.samples += n;
+        this.atRecordBoundary = record;
+        if (!record) continue;
+
+        const evaluation = epochEnd ? this.endEpoch() : null;
+        this.io.emit({ type: 'metrics', record: this.record(stats, evaluation) });
+        if (epochEnd) {
+          state.epoch++;
+          state.position = 0;
+        }
+        const improved = evaluation?.improved ?? false;
+        const now = this.io.now();
+        const trigger: CheckpointTrigger | null = epochEnd ? 'epoch'
+          : state.step - this.lastCheckpoint.step >= this.spec.checkpoints.everySteps ? 'steps'
+          : now - this.lastCheckpoint.time >= this.spec.checkpoints.everySeconds * 1000 ? 'seconds'
+          : null;
+        if (trigger) this.checkpoint(trigger, evaluation?.monitored ?? null, improved);
+        if (epochEnd) break;
+      }
+    }
+    return this.finish();
+  }
+
+  private gatherBatchTargets(rows: Int32Array): void {
+    const y = this.data.train.y, out = this.batchY;
+    for (let i = 0; i < rows.length; i++) out[i] = y[rows[i]!]!;
+  }
+
+  private checkDivergence(stats: StepStats): LoopOutcome | null {
+    const state = this.state;
+    if (!Number.isFinite(stats.loss)) {
+      return this.diverged('loss', stats.loss,
+        `the loss became ${stats.loss} at step ${state.step}. Lower the learning rate (e.g. ÷10), standardize the inputs, or add L2 regularization`);
+    }
+    const gradNorm = Math.sqrt(sumSquares(this.network.grads));
+    if (!Number.isFinite(gradNorm)) {
+      return this.diverged('grad-norm', gradNorm, `the gradient norm became ${gradNorm} at step ${state.step}. Lower the learning rate (e.g. ÷10)`);
+    }
+    if (state.step <= GRAD_NORM_REFERENCE_STEPS || state.gradNormRef === 0) {
+      state.gradNormRef = Math.max(state.gradNormRef, gradNorm);
+    } else if (gradNorm > this.spec.training.maxGradNormRatio * state.gradNormRef) {
+      return this.diverged('grad-norm', gradNorm,
+        `the gradient norm exploded to ${gradNorm.toPrecision(3)} at step ${state.step} (${(gradNorm / state.gradNormRef).toPrecision(3)}× the start). ` +
+        'Lower the learning rate (e.g. ÷10) or use an adaptive optimizer (adam)');
+    }
+    return null;
+  }
+
+  private diverged(cause: 'loss' | 'grad-norm', value: number, advice: string): LoopOutcome {
+    return { kind: 'diverged', cause, value, message: `Training diverged: ${advice}. The last good checkpoint is kept.` };
+  }
+
+  /** Evaluates the epoch just finished, updates best and early stopping. */
+  private endEpoch(): { summary: EvalSummary; monitored: number; improved: boolean } {
+    const state = this.state, { train, validation } = this.data;
+    const trainEval = this.network.evaluate(train.x, train.y, this.trainEvalRows);
+    const valEval = validation.rows > 0 ? this.network.evaluate(validation.x, validation.y, validation.rows) : null;
+    const summary: EvalSummary = {
+      epoch: state.epoch,
+      step: state.step,
+      trainLoss: trainEval.loss,
+      trainAccuracy: trainEval.accuracy,
+      valLoss: valEval?.loss ?? null,
+      valAccuracy: valEval?.accuracy ?? null,
+      valRmse: valEval?.rmse ?? null,
+      valR2: valEval?.r2 ?? null,
+    };
+    state.lastEval = summary;
+    const monitor = this.spec.training.monitor;
+    const monitored = summary[monitor] ?? Number.NaN;
+    const minDelta = this.spec.training.earlyStopping?.minDelta ?? 0;
+    const best = state.best?.value;
+    const improved = Number.isFinite(monitored) && (best === undefined
+      || (LOWER_IS_BETTER[monitor] ? monitored < best - minDelta : monitored > best + minDelta));
+    if (improved) {
+      state.best = { value: monitored, metrics: summary };
+      state.badEpochs = 0;
+      if (this.spec.training.keep === 'best') this.bestWeights = this.network.exportWeights().values as Float32Array<ArrayBuffer>;
+    } else {
+      state.badEpochs++;
+      const patience = this.spec.training.earlyStopping?.patience;
+      if (patience !== undefined && state.badEpochs >= patience) state.stoppedEarly = true;
+    }
+    return { summary, monitored, improved };
+  }
+
+  private record(stats: StepStats, evaluation: { summary: EvalSummary } | null): MetricRecord {
+    const w = this.window, now = this.io.now();
+    const seconds = (now - w.since) / 1000;
+    const record: MetricRecord = {
+      step: this.state.step,
+      epoch: this.state.epoch,
+      trainLoss: w.loss / w.steps,
+      dataLoss: w.dataLoss / w.steps,
+      regLoss: stats.regLoss,
+      trainAccuracy: evaluation?.summary.trainAccuracy ?? null,
+      valLoss: evaluation?.summary.valLoss ?? null,
+      valAccuracy: evaluation?.summary.valAccuracy ?? null,
+      valRmse: evaluation?.summary.valRmse ?? null,
+      valR2: evaluation?.summary.valR2 ?? null,
+      learningRate: stats.learningRate,
+      samplesPerSec: seconds > 0 ? w.samples / seconds : 0,
+      layers: stats.layers ?? [],
+    };
+    this.window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: now };
+    return record;
+  }
+
+  private checkpoint(trigger: CheckpointTrigger, metric: number | null, isBest: boolean): void {
+    const state = this.state;
+    const bytes = encodeCheckpoint({ loop: structuredClone(state), preprocessing: this.data.preprocessor.toJSON(), engine: this.network.saveState() });
+    this.io.emit({
+      type: 'checkpoint',
+      step: state.step,
+      epoch: state.epoch,
+      trigger,
+      state: bytes,
+      metric,
+      isBest,
+      best: isBest && state.best ? { metric: state.best.value, metrics: state.best.metrics } : null,
+    });
+    this.lastCheckpoint = { step: state.step, time: this.io.now() };
+  }
+
+  private finish(): LoopOutcome {
+    const state = this.state;
+    const useBest = this.spec.training.keep === 'best' && this.bestWeights !== null && state.best !== null;
+    return {
+      kind: 'finished',
+      outcome: state.stoppedEarly ? 'early-stopped' : 'completed',
+      weights: useBest ? this.bestWeights! : (this.network.exportWeights().values as Float32Array<ArrayBuffer>),
+      weightsStep: useBest ? state.best!.metrics.step : state.step,
+      weightsSource: useBest ? 'best' : 'final',
+      modelMetrics: useBest ? state.best!.metrics : state.lastEval,
+    };
+  }
+}

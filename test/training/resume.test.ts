@@ -1,0 +1,115 @@
+/**
+ * Exact resume: a worker process is SIGKILLed at a random step (twice, in two different workers); BullMQ's stalled-job
+ * recovery hands the job to another worker, which continues from the newest checkpoint. The final weights and the
+ * whole metric curve are bit-identical to a run that was never interrupted, with no duplicate or missing rows.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
+import type { Running } from '../helpers/processes.js';
+import { createSpiral, metricCurve, startWorker, submitJob, waitForJob, waitUntil, ownInstallation, type Installation } from './helpers.js';
+
+/**
+ * Large enough to run for a few seconds (so a kill lands mid-training), with dropout and input noise (they draw from
+ * the RNG), a checkpoint at each epoch end (every 150 steps) and a record every step — so metric rows are written in
+ * batches of 100 between checkpoints, and a kill can leave rows past the newest checkpoint for the next attempt to redo.
+ */
+const BODY = {
+  network: { layers: [{ units: 192, activation: 'relu' }, { units: 192, activation: 'relu', dropout: 0.1 }], inputNoise: 0.01 },
+  regularization: { l2: 0.001 },
+  optimizer: { type: 'adam', learningRate: 0.003 },
+  training: { epochs: 5, batchSize: 32, validationFraction: 0.2, seed: 1234 },
+  checkpoints: { everySteps: 1000, everySeconds: 3600, keep: 2 },
+  metrics: { everySteps: 1 },
+};
+
+describe('exact resume after SIGKILL', () => {
+  let own: Installation;
+  let t: TestApp;
+  let tenant: TestTenant;
+  let datasetId: string;
+  const workers: Running[] = [];
+
+  before(async () => {
+    own = await ownInstallation('resume');
+    t = await buildTestApp({ ...own.env });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    tenant = await createTenant(t.services, 'resume');
+    datasetId = await createSpiral(t.services, tenant.id, 2000);
+  });
+
+  after(async () => {
+    await Promise.all(workers.map((w) => w.stop('SIGKILL')));
+    await t.services.trainingQueue.obliterate({ force: true });
+    await t.close();
+    await own.drop();
+  });
+
+  it('kills the worker at random steps; the job resumes and ends bit-identical to an uninterrupted run', async (ctx) => {
+    // The uninterrupted reference, on a worker with two engine threads (results must not depend on the thread count).
+    const reference = await startWorker(own, { ENGINE_THREADS: '2' });
+    workers.push(reference);
+    const refJob = await submitJob(t.app, tenant, { datasetId, ...BODY });
+    const refDone = await waitForJob(t.services.db, refJob.id);
+    assert.equal(refDone.status, 'succeeded', refDone.failureReason ?? '');
+    assert.equal(refDone.attempt, 1);
+    await reference.stop('SIGTERM');
+    const total = refDone.totalSteps;
+
+    const a = await startWorker(own);
+    const b = await startWorker(own);
+    workers.push(a, b);
+    const job = await submitJob(t.app, tenant, { datasetId, ...BODY });
+    const db = t.services.db;
+    const kills: { step: number; resumeMs: number; checkpoint: number; written: number }[] = [];
+    for (const fraction of [0.15 + Math.random() * 0.3, 0.55 + Math.random() * 0.3]) {
+      const target = Math.floor(total * fraction);
+      // Kill when the worker has written metrics past its newest checkpoint: the next attempt must redo those steps.
+      const at = await waitUntil(`step ${target}`, async () => {
+        const row = await db.job.findUniqueOrThrow({ where: { id: job.id } });
+        const newest = await db.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { step: 'desc' }, select: { step: true } });
+        return row.status === 'running' && row.step >= target && row.step > (newest?.step ?? 0) ? row : undefined;
+      }, 120_000, 2);
+      const pid = Number(at.leaseOwner!.split(':')[1]);
+      const victim = workers.find((w) => w.child.pid === pid);
+      assert.ok(victim, `the lease holder ${at.leaseOwner} is one of our workers`);
+      victim.child.kill('SIGKILL');
+      const killedAt = Date.now();
+      await victim.exited;
+      const [newest, written] = await Promise.all([
+        db.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { step: 'desc' }, select: { step: true } }),
+        db.metric.aggregate({ where: { jobId: job.id }, _max: { step: true } }),
+      ]);
+      // The surviving worker recovers the job (BullMQ stalled-job recovery) while a fresh one starts for the next round.
+      const resuming = waitUntil('the job to be resumed', async () => {
+        const row = await db.job.findUniqueOrThrow({ where: { id: job.id } });
+        return row.attempt > at.attempt && row.status === 'running' ? { row, at: Date.now() } : undefined;
+      }, 60_000, 10);
+      const [resumed, fresh] = await Promise.all([resuming, startWorker(own)]);
+      workers.push(fresh);
+      kills.push({ step: at.step, resumeMs: resumed.at - killedAt, checkpoint: newest?.step ?? 0, written: written._max.step ?? 0 });
+      assert.equal(resumed.row.attempt, at.attempt + 1);
+    }
+    assert.ok(kills.some((k) => k.written > k.checkpoint), 'a crash left metric rows past the newest checkpoint');
+    const done = await waitForJob(db, job.id);
+    assert.equal(done.status, 'succeeded', done.failureReason ?? '');
+    assert.equal(done.attempt, 3, 'claimed three times: the start and two recoveries');
+    for (const k of kills) {
+      ctx.diagnostic(`killed near step ${k.step} of ${total} (newest checkpoint ${k.checkpoint}, metrics written to ${k.written}); resumed after ${k.resumeMs} ms`);
+    }
+
+    const [refModel, model] = await Promise.all([refJob.id, job.id].map((id) => db.model.findUniqueOrThrow({ where: { jobId: id } })));
+    assert.ok(Buffer.from(refModel!.weights).equals(Buffer.from(model!.weights)), 'final weights are bit-identical');
+    assert.equal(await db.model.count({ where: { jobId: job.id } }), 1);
+
+    const [refCurve, curve] = await Promise.all([metricCurve(db, refJob.id), metricCurve(db, job.id)]);
+    const strip = (rows: typeof curve) => rows.map(({ jobId: _j, ...rest }) => rest);
+    assert.equal(curve.length, refCurve.length, 'no missing or extra metric rows');
+    assert.deepEqual(strip(curve), strip(refCurve), 'the metric curve (losses, accuracies, per-layer statistics) is bit-identical');
+    const steps = curve.map((r) => r.step);
+    assert.equal(new Set(steps).size, steps.length);
+    assert.equal(steps[steps.length - 1], total);
+    assert.deepEqual(refDone.finalMetrics, done.finalMetrics);
+    assert.equal(refDone.bestMetric, done.bestMetric);
+  });
+});

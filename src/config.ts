@@ -117,14 +117,39 @@ export interface Config {
     /** WS_MAX_BUFFERED_BYTES: per-client send buffer before events are coalesced/dropped. Default 1 MiB */
     readonly maxBufferedBytes: number;
   };
+  /** Training-health warnings (src/training/health/), computed by the worker that trains the job. */
   readonly health: {
     /** WARN_DEAD_RELU_FRACTION: dead-unit share of a ReLU layer that raises a warning. Default 0.4 */
     readonly deadReluFraction: number;
+    /**
+     * WARN_DEAD_RELU_MIN_ROWS: a record's dead-unit share counts only when the training rows since the previous record
+     * are at least this many (on a single row about half of a healthy ReLU layer is inactive). Default 16
+     */
+    readonly deadReluMinRows: number;
     /** WARN_SATURATED_FRACTION: saturated-unit share of a sigmoid/tanh layer that raises a warning. Default 0.4 */
     readonly saturatedFraction: number;
     /** WARN_UPDATE_RATIO_LOW / WARN_UPDATE_RATIO_HIGH: healthy band of update/weight ratio (CS231n: ~1e-3). Defaults 1e-5 and 1e-1 */
     readonly updateRatioLow: number;
     readonly updateRatioHigh: number;
+    /** WARN_SUSTAIN_RECORDS: metrics records in a row a per-layer condition (dead, saturated, update ratio) must hold. Default 3 */
+    readonly sustainRecords: number;
+    /** WARN_LOSS_FLAT_EPOCHS: epochs over which the training loss must decrease. Default 5 */
+    readonly lossFlatEpochs: number;
+    /** WARN_LOSS_FLAT_MIN_DECREASE: relative decrease of the best training loss over those epochs that counts as progress. Default 0.01 */
+    readonly lossFlatMinDecrease: number;
+    /** WARN_LOSS_FLAT_ABOVE: a flat loss is only a problem above this share of the first record's loss (a converged loss is flat too). Default 0.5 */
+    readonly lossFlatAbove: number;
+    /** WARN_OVERFITTING_EPOCHS: the window: mean losses of the last this many epochs are compared with the as many before. Default 5 */
+    readonly overfittingEpochs: number;
+    /** WARN_OVERFITTING_MIN_RISE: relative rise of the mean validation loss (while the training loss falls) that is overfitting. Default 0.1 */
+    readonly overfittingMinRise: number;
+  };
+  /** Live decision-region grids of 2-input classification jobs (`decision` events), computed by the worker. */
+  readonly decisionGrid: {
+    /** DECISION_GRID_RESOLUTION: points per axis (resolution² predictions per grid). Default 40 */
+    readonly resolution: number;
+    /** DECISION_GRID_EVERY_EPOCHS: a grid every this many epochs, and after the last one; 0 turns grids off. Default 5 */
+    readonly everyEpochs: number;
   };
   readonly inference: {
     /** MODEL_CACHE_SIZE: models kept in memory for prediction (LRU). Default 32 */
@@ -171,12 +196,26 @@ export function loadConfig(env: Env = process.env): Config {
       saturatedFraction: number(env, 'WARN_SATURATED_FRACTION', 0.4, 0, 1),
       updateRatioLow: number(env, 'WARN_UPDATE_RATIO_LOW', 1e-5, 0, 1),
       updateRatioHigh: number(env, 'WARN_UPDATE_RATIO_HIGH', 1e-1, 0, 100),
+      deadReluMinRows: integer(env, 'WARN_DEAD_RELU_MIN_ROWS', 16, 1),
+      sustainRecords: integer(env, 'WARN_SUSTAIN_RECORDS', 3, 1, 1000),
+      lossFlatEpochs: integer(env, 'WARN_LOSS_FLAT_EPOCHS', 5, 1, 1000),
+      lossFlatMinDecrease: number(env, 'WARN_LOSS_FLAT_MIN_DECREASE', 0.01, 0, 1),
+      lossFlatAbove: number(env, 'WARN_LOSS_FLAT_ABOVE', 0.5, 0, 1),
+      overfittingEpochs: integer(env, 'WARN_OVERFITTING_EPOCHS', 5, 1, 1000),
+      overfittingMinRise: number(env, 'WARN_OVERFITTING_MIN_RISE', 0.1, 0, 100),
+    },
+    decisionGrid: {
+      resolution: integer(env, 'DECISION_GRID_RESOLUTION', 40, 2, 200),
+      everyEpochs: integer(env, 'DECISION_GRID_EVERY_EPOCHS', 5, 0, 1_000_000),
     },
     inference: {
       modelCacheSize: integer(env, 'MODEL_CACHE_SIZE', 32, 1, 100_000),
       modelCacheBytes: integer(env, 'MODEL_CACHE_BYTES', 512 * 1024 * 1024, 1024 * 1024),
     },
   };
+  if (config.health.updateRatioLow >= config.health.updateRatioHigh) {
+    throw new ConfigError(`WARN_UPDATE_RATIO_LOW (${config.health.updateRatioLow}) must be below WARN_UPDATE_RATIO_HIGH (${config.health.updateRatioHigh})`);
+  }
   return deepFreeze(config);
 }
 

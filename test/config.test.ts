@@ -22,6 +22,9 @@ describe('config', () => {
     ['MAX_UPLOAD_BYTES', '0'],
     ['ENGINE_THREADS', '1.5'],
     ['WARN_DEAD_RELU_FRACTION', '2'],
+    ['WARN_UPDATE_RATIO_LOW', '0.5'],
+    ['WARN_SUSTAIN_RECORDS', '0'],
+    ['DECISION_GRID_RESOLUTION', '1'],
     ['QUEUE_PREFIX', 'has space'],
   ];
   for (const [name, value] of bad) {
@@ -36,5 +39,13 @@ describe('config', () => {
     assert.equal(config.host, '0.0.0.0');
     assert.equal(config.limits.classes, 10);
     assert.equal(config.logLevel, 'debug');
+  });
+
+  it('reads the health-warning and decision-grid settings', () => {
+    assert.deepEqual(loadConfig({}).decisionGrid, { resolution: 40, everyEpochs: 5 });
+    const config = loadConfig({ WARN_SUSTAIN_RECORDS: '5', WARN_OVERFITTING_MIN_RISE: '0.25', DECISION_GRID_EVERY_EPOCHS: '0' });
+    assert.equal(config.health.sustainRecords, 5);
+    assert.equal(config.health.overfittingMinRise, 0.25);
+    assert.equal(config.decisionGrid.everyEpochs, 0, '0 turns grids off');
   });
 });

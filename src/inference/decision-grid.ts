@@ -1,10 +1,9 @@
 /**
  * The decision grid of a 2-input model (the ConvNetJS picture): predictions at resolution × resolution points spanning
- * the training data's range of both features, in the raw (unpreprocessed) feature space. Point (i, j) is
- * x = xRange[0] + (xRange[1] − xRange[0])·i/(resolution − 1), y likewise with j; points are listed row-major with y
- * varying slowest (index j·resolution + i), as in the live `decision` event. A feature whose range is a single value
- * spans value ± 0.5.
+ * the training data's range of both features, in the raw (unpreprocessed) feature space — the points of
+ * src/models/grid.ts, as in the live `decision` event.
  */
+import { gridPoints, gridSpan } from '../models/grid.js';
 import type { LoadedModel } from './loaded-model.js';
 import { classIndex, forward } from './predict.js';
 
@@ -20,23 +19,12 @@ export interface DecisionGrid {
   values: number[] | null;
 }
 
-function span(range: { min: number; max: number }): [number, number] {
-  return range.min < range.max ? [range.min, range.max] : [range.min - 0.5, range.max + 0.5];
-}
-
 /** The grid; the model must take exactly two inputs. */
 export async function decisionGrid(model: LoadedModel, resolution: number): Promise<DecisionGrid> {
-  const xRange = span(model.inputRange[0]!);
-  const yRange = span(model.inputRange[1]!);
+  const xRange = gridSpan(model.inputRange[0]!.min, model.inputRange[0]!.max);
+  const yRange = gridSpan(model.inputRange[1]!.min, model.inputRange[1]!.max);
   const n = resolution * resolution;
-  const x = new Float32Array(n * 2);
-  const step = (r: [number, number], i: number) => r[0] + ((r[1] - r[0]) * i) / (resolution - 1);
-  for (let j = 0; j < resolution; j++) {
-    for (let i = 0; i < resolution; i++) {
-      x[(j * resolution + i) * 2] = step(xRange, i);
-      x[(j * resolution + i) * 2 + 1] = step(yRange, j);
-    }
-  }
+  const x = gridPoints(xRange, yRange, resolution);
   const out = await forward(model, x, n);
   const k = model.outputs;
   if (model.task === 'regression') return { resolution, xRange, yRange, classes: null, outputs: null, values: Array.from(out) };

@@ -15,6 +15,7 @@
  *   l2                    the value
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { predictedClass } from '../models/grid.js';
 import type { LoadedModel } from './loaded-model.js';
 
 /** The network's outputs for n rows (n × outputs, row-major). */
@@ -36,12 +37,6 @@ export type Prediction =
   | { class: string; scores: Record<string, number> }
   | { value: number };
 
-function argmax(out: Float32Array, at: number, k: number): number {
-  let best = 0;
-  for (let j = 1; j < k; j++) if (out[at + j]! > out[at + best]!) best = j;
-  return best;
-}
-
 function byClass(names: readonly string[], out: Float32Array, at: number): Record<string, number> {
   const record: Record<string, number> = {};
   for (let j = 0; j < names.length; j++) record[names[j]!] = out[at + j]!;
@@ -50,9 +45,7 @@ function byClass(names: readonly string[], out: Float32Array, at: number): Recor
 
 /** The class index of row i of `out` (classification). */
 export function classIndex(model: LoadedModel, out: Float32Array, i: number): number {
-  const k = model.outputs, at = i * k;
-  if (k > 1) return argmax(out, at, k);
-  return out[at]! > (model.loss === 'logistic' ? 0.5 : 0) ? 1 : 0;
+  return predictedClass(out, i, model.outputs, model.loss);
 }
 
 /** The prediction of row i of `out` (the network's outputs). */

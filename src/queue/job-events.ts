@@ -15,8 +15,10 @@
  *   worker hands the job back, and the terminal `succeeded` | `failed` | `cancelled` (the last event of a job; a
  *   `succeeded` event names the model).
  * - `checkpoint` after a checkpoint committed.
- * - `warning` (training-health warnings) and `decision` (decision-region grids of 2-input classifiers) are reserved
- *   here for the live-stream issue; their shapes are fixed below so that producers and consumers share them.
+ * - `warning` after a training-health warning was stored in Job.warnings: once per job for each code and layer (a
+ *   resumed attempt that computes it again finds it stored and publishes nothing). See src/training/health/.
+ * - `decision` at some epoch ends of 2-input classification jobs: the predicted classes over a grid (a live view, not
+ *   stored; after a crash, the epochs a resumed attempt trains again publish their grids again).
  */
 import type { JobStatus } from '../db/client.js';
 import type { LayerStats } from '../engine/stats.js';
@@ -94,17 +96,33 @@ export interface CheckpointEvent extends EventBase {
 
 export type CheckpointTrigger = 'steps' | 'seconds' | 'epoch' | 'hand-back';
 
-/** Reserved for the live-stream issue: a training-health warning, streamed once when it starts. */
+export const WARNING_CODES = ['DEAD_RELU', 'SATURATED', 'UPDATE_RATIO', 'LOSS_FLAT', 'OVERFITTING'] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+/** A training-health warning, as stored (an element of Job.warnings, GET /v1/jobs/:id) and as streamed. */
+export interface JobWarning {
+  code: WarningCode;
+  /** The layer it is about (DEAD_RELU, SATURATED, UPDATE_RATIO), null for the whole network (LOSS_FLAT, OVERFITTING). */
+  layer: string | null;
+  /** The step of the metrics record at which it was raised. */
+  step: number;
+  /** What was measured. */
+  message: string;
+  /** What to do about it (CS231n). */
+  advice: string;
+}
+
+/** A training-health warning, streamed once when it starts (its `step` is the step it was raised at). */
 export interface WarningEvent extends EventBase {
   type: 'warning';
-  /** Stable code, e.g. DEAD_RELU, SATURATED, UPDATE_RATIO, LOSS_FLAT, OVERFITTING. */
+  /** Stable code, one of {@link WARNING_CODES}. */
   code: string;
   layer: string | null;
   message: string;
   advice: string;
 }
 
-/** Reserved for the live-stream issue: predicted classes over a grid covering the data's bounding box (2-input classifiers). */
+/** Predicted classes over a grid covering the data's bounding box (2-input classifiers). */
 export interface DecisionEvent extends EventBase {
   type: 'decision';
   epoch: number;
@@ -142,6 +160,20 @@ export function parseJobEvent(message: string): JobEvent | null {
   if (e.v !== JOB_EVENTS_VERSION || typeof e.type !== 'string' || !TYPES.has(e.type)) return null;
   if (typeof e.jobId !== 'string' || typeof e.step !== 'number' || typeof e.attempt !== 'number') return null;
   return value as JobEvent;
+}
+
+const CODES: ReadonlySet<string> = new Set<string>(WARNING_CODES);
+
+/** The warnings of a Job.warnings column (JSON); entries that are not warnings are left out. */
+export function parseWarnings(json: unknown): JobWarning[] {
+  if (!Array.isArray(json)) return [];
+  return json.flatMap((e: unknown): JobWarning[] => {
+    if (typeof e !== 'object' || e === null) return [];
+    const { code, layer = null, step, message, advice } = e as Record<string, unknown>;
+    const ok = typeof code === 'string' && CODES.has(code) && (layer === null || typeof layer === 'string')
+      && typeof step === 'number' && typeof message === 'string' && typeof advice === 'string';
+    return ok ? [{ code: code as WarningCode, layer: layer as string | null, step, message, advice }] : [];
+  });
 }
 
 /** What can publish: an ioredis client (or anything with the same method). */

@@ -11,6 +11,7 @@
  * enough. Float64 numbers round-trip through JSON exactly.
  */
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
+import { freshHealthState, type HealthState } from './health/state.js';
 import type { EvalSummary } from './trainer-protocol.js';
 
 /** The training loop's own state; at a checkpoint the loop is always at a metrics-record boundary. */
@@ -31,6 +32,8 @@ export interface LoopState {
   gradNormRef: number;
   /** Evaluation at the end of the last completed epoch. */
   lastEval: EvalSummary | null;
+  /** The training-health detectors (./health/): warnings raised so far, streaks, the recent learning curve. */
+  health: HealthState;
 }
 
 export interface CheckpointState {
@@ -74,5 +77,7 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointState {
   const loop = parsed.loop;
   if (!loop || !Number.isInteger(loop.epoch) || !Number.isInteger(loop.position) || !Number.isInteger(loop.step)) fail('no loop state');
   if (!parsed.preprocessing) fail('no preprocessing');
-  return { loop: loop!, preprocessing: parsed.preprocessing!, engine: bytes.slice(12 + jsonLength) };
+  // Checkpoints written before the health detectors existed have no state for them: they start afresh.
+  const withHealth: LoopState = { ...loop!, health: loop!.health ?? freshHealthState() };
+  return { loop: withHealth, preprocessing: parsed.preprocessing!, engine: bytes.slice(12 + jsonLength) };
 }

@@ -12,8 +12,11 @@ import { ArtifactError, artifactFromRow, type ModelArtifact } from '../models/ar
 import type { TrainerInput } from './trainer-protocol.js';
 
 export type JobInputs =
-  | { kind: 'ready'; plan: JobPlan; meta: DatasetMeta; trainer: Omit<TrainerInput, 'control' | 'engineThreads'> }
+  | { kind: 'ready'; plan: JobPlan; meta: DatasetMeta; trainer: Omit<TrainerInput, 'control' | WorkerSettings> }
   | { kind: 'failed'; code: 'DATASET_GONE' | 'WARM_START_GONE' | 'SPEC_INVALID'; reason: string };
+
+/** What the trainer takes from the worker's configuration rather than from the job. */
+export type WorkerSettings = 'engineThreads' | 'health' | 'decisionGrid';
 
 /** The worker re-plans accepted jobs without the API's size limits (they were checked when the job was accepted). */
 const NO_LIMITS = { parameters: Number.MAX_SAFE_INTEGER, epochRows: Number.MAX_SAFE_INTEGER };

@@ -5,15 +5,17 @@
  *
  * Order guarantees: messages are handled strictly in the order the trainer sent them, so every metric record up to a
  * checkpoint's step is committed before or with that checkpoint (in its transaction), and everything before the final
- * status. Events are published after the commit they describe. Transient write errors are retried; a lost lease stops
- * the trainer at once and nothing more is written.
+ * status. The training-health warnings raised at a record are stored in the same transaction as the record. Events are
+ * published after the commit they describe, per record in this order: `metrics`, its new `warning`s (those not stored
+ * before: a resumed attempt raises again what the previous one raised after its checkpoint), its `decision` grid.
+ * Transient write errors are retried; a lost lease stops the trainer at once and nothing more is written.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Db, Job } from '../db/client.js';
 import type { DatasetMeta } from '../datasets/types.js';
 import type { JobPlan } from '../jobs/plan.js';
-import { publishJobEvent, type JobEventInput, type MetricRecord } from '../queue/job-events.js';
+import { publishJobEvent, type JobEventInput, type JobWarning } from '../queue/job-events.js';
 import type { Redis } from '../queue/redis.js';
 import { loadJobInputs } from './job-inputs.js';
 import {
@@ -48,7 +50,8 @@ export class JobRun {
   /** A stop asked for before the trainer started. */
   private pending: Exclude<StopCommand, 0> | null = null;
   private chain: Promise<void> = Promise.resolve();
-  private metrics: MetricRecord[] = [];
+  /** Metrics messages not written yet (their records, warnings and grids). */
+  private metrics: MetricsMessage[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private leaseLost = false;
   private plan: JobPlan | null = null;
@@ -94,7 +97,8 @@ export class JobRun {
     const heartbeatMs = Math.max(100, Math.floor(config.worker.lockMs / 2));
     const timer = setInterval(() => void this.beat(), heartbeatMs);
     try {
-      this.host = startTrainer({ ...inputs.trainer, engineThreads: config.worker.engineThreads }, (message) => {
+      const settings = { engineThreads: config.worker.engineThreads, health: config.health, decisionGrid: config.decisionGrid };
+      this.host = startTrainer({ ...inputs.trainer, ...settings }, (message) => {
         this.chain = this.chain.then(() => this.handle(message)).catch((error: unknown) => this.abort(error as Error));
       });
       if (this.pending) this.host.stop(this.pending);
@@ -125,23 +129,26 @@ export class JobRun {
         this.deps.logger.info({ jobId: this.jobId, attempt: this.lease.attempt, step: m.step, resumed: m.resumed, kernel: m.flavour, threads: m.threads }, 'training started');
         return;
       case 'metrics':
-        this.metrics.push(m.record);
+        this.metrics.push(m);
         if (this.metrics.length >= METRICS_BATCH) await this.flushMetrics();
         else this.flushTimer ??= setTimeout(() => {
           this.chain = this.chain.then(() => this.flushMetrics()).catch((error: unknown) => this.abort(error as Error));
         }, METRICS_FLUSH_MS);
         return;
       case 'checkpoint': {
-        // The metric records up to the checkpoint go in its transaction.
-        const { records, acks } = this.takeMetrics();
+        // The metric records up to the checkpoint (and their warnings) go in its transaction.
+        const batch = this.takeMetrics();
         const best = m.best ? { metric: m.best.metric, metrics: { ...m.best.metrics } } : null;
-        const id = await this.write('checkpoint', () => writeCheckpoint(this.deps.db, this.lease, {
+        const written = await this.write('checkpoint', () => writeCheckpoint(this.deps.db, this.lease, {
           step: m.step, epoch: m.epoch, state: m.state, metric: m.metric, isBest: m.isBest, best,
-        }, this.plan!.spec.checkpoints.keep, records));
+        }, this.plan!.spec.checkpoints.keep, batch.map((b) => b.record), batch.flatMap((b) => b.warnings)));
         this.progress = { step: m.step, epoch: m.epoch };
-        this.committed(records, acks);
+        this.committed(batch, written.warnings);
         host.acknowledge(true);
-        this.publish({ type: 'checkpoint', step: m.step, epoch: m.epoch, checkpointId: id, trigger: m.trigger, metric: m.metric, isBest: m.isBest, bytes: m.state.byteLength });
+        this.publish({
+          type: 'checkpoint', step: m.step, epoch: m.epoch, checkpointId: written.checkpointId, trigger: m.trigger, metric: m.metric, isBest: m.isBest,
+          bytes: m.state.byteLength,
+        });
         return;
       }
       case 'finished': {
@@ -175,29 +182,40 @@ export class JobRun {
   }
 
   private async flushMetrics(): Promise<void> {
-    const { records, acks } = this.takeMetrics();
-    if (records.length === 0) return;
-    const last = records[records.length - 1]!;
-    await this.write('metrics', () => writeMetrics(this.deps.db, this.lease, records, { step: last.step, epoch: last.epoch }));
+    const batch = this.takeMetrics();
+    if (batch.length === 0) return;
+    const last = batch[batch.length - 1]!.record;
+    const records = batch.map((b) => b.record), warnings = batch.flatMap((b) => b.warnings);
+    const added = await this.write('metrics', () => writeMetrics(this.deps.db, this.lease, records, { step: last.step, epoch: last.epoch }, warnings));
     this.progress = { step: last.step, epoch: last.epoch };
-    this.committed(records, acks);
+    this.committed(batch, added);
   }
 
-  /** The buffered metric records, now owned by the caller's write. */
-  private takeMetrics(): { records: MetricRecord[]; acks: number } {
+  /** The buffered metrics messages, now owned by the caller's write. */
+  private takeMetrics(): MetricsMessage[] {
     if (this.flushTimer) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
-    const records = this.leaseLost ? [] : this.metrics;
+    const batch = this.leaseLost ? [] : this.metrics;
     this.metrics = [];
-    return { records, acks: records.length };
+    return batch;
   }
 
-  /** After the commit: let the trainer run further ahead, and publish the records. */
-  private committed(records: readonly MetricRecord[], acks: number): void {
-    for (let i = 0; i < acks; i++) this.host!.acknowledge(false);
-    for (const record of records) this.publish({ type: 'metrics', step: record.step, epoch: record.epoch, record });
+  /** After the commit: let the trainer run further ahead, and publish each record, its new warnings and its grid. */
+  private committed(batch: readonly MetricsMessage[], added: readonly JobWarning[]): void {
+    for (let i = 0; i < batch.length; i++) this.host!.acknowledge(false);
+    for (const { record, warnings, decision } of batch) {
+      this.publish({ type: 'metrics', step: record.step, epoch: record.epoch, record });
+      for (const w of warnings) {
+        if (!added.some((a) => a.code === w.code && a.layer === w.layer)) continue; // stored by an earlier attempt
+        this.publish({ type: 'warning', step: w.step, code: w.code, layer: w.layer, message: w.message, advice: w.advice });
+      }
+      if (decision) {
+        const { epoch, resolution, xRange, yRange, classes } = decision;
+        this.publish({ type: 'decision', step: record.step, epoch, resolution, xRange, yRange, classes });
+      }
+    }
   }
 
   // ---- outcomes --------------------------------------------------------------------------------------------------
@@ -267,5 +285,7 @@ export class JobRun {
       this.deps.logger.warn({ err: error, jobId: this.jobId, event: event.type }, 'could not publish a job event'));
   }
 }
+
+type MetricsMessage = Extract<TrainerMessage, { type: 'metrics' }>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

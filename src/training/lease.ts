@@ -8,7 +8,7 @@
  */
 import type { Db, Job, JobStatus } from '../db/client.js';
 import { Prisma } from '../db/client.js';
-import type { MetricRecord } from '../queue/job-events.js';
+import { parseWarnings, type JobWarning, type MetricRecord } from '../queue/job-events.js';
 
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
@@ -89,13 +89,36 @@ export interface Progress {
   step: number;
 }
 
-/** Upserts metric records on (jobId, step) and moves the job's progress. */
-export async function writeMetrics(db: Db, lease: Lease, records: readonly MetricRecord[], progress: Progress): Promise<void> {
-  if (records.length === 0) return;
-  await db.$transaction(async (tx) => {
+/**
+ * Upserts metric records on (jobId, step), adds the training-health warnings raised at them and moves the job's
+ * progress. Returns the warnings that were new (see {@link addWarnings}).
+ */
+export async function writeMetrics(
+  db: Db, lease: Lease, records: readonly MetricRecord[], progress: Progress, warnings: readonly JobWarning[] = [],
+): Promise<JobWarning[]> {
+  if (records.length === 0 && warnings.length === 0) return [];
+  return db.$transaction(async (tx) => {
     await fence(tx, lease, { epoch: progress.epoch, step: progress.step });
     await upsertMetrics(tx, lease.jobId, records);
+    return addWarnings(tx, lease.jobId, warnings);
   });
+}
+
+/**
+ * Appends warnings to Job.warnings, except those already there (same code and layer: a resumed attempt raises again
+ * what the previous one raised after its last checkpoint); returns the ones added. Runs after the fence, which holds
+ * the row's lock until the commit.
+ */
+async function addWarnings(tx: Tx, jobId: string, warnings: readonly JobWarning[]): Promise<JobWarning[]> {
+  if (warnings.length === 0) return [];
+  const row = await tx.job.findUniqueOrThrow({ where: { id: jobId }, select: { warnings: true } });
+  const stored = parseWarnings(row.warnings);
+  const added: JobWarning[] = [];
+  for (const w of warnings) {
+    if (![...stored, ...added].some((s) => s.code === w.code && s.layer === w.layer)) added.push(w);
+  }
+  if (added.length > 0) await tx.job.update({ where: { id: jobId }, data: { warnings: [...stored, ...added] as unknown as Prisma.InputJsonArray } });
+  return added;
 }
 
 async function upsertMetrics(tx: Tx, jobId: string, records: readonly MetricRecord[]): Promise<void> {
@@ -127,14 +150,17 @@ export interface CheckpointWrite {
 }
 
 /**
- * Stores a checkpoint, with the metric records not yet written (all of them up to its step), and prunes: keeps the
- * newest `keep` and the best one (the newest is the one a resume needs, so it is never deleted). One transaction: all
- * or nothing.
+ * Stores a checkpoint, with the metric records not yet written (all of them up to its step) and their warnings, and
+ * prunes: keeps the newest `keep` and the best one (the newest is the one a resume needs, so it is never deleted). One
+ * transaction: all or nothing. Returns the checkpoint's id and the warnings that were new.
  */
-export async function writeCheckpoint(db: Db, lease: Lease, cp: CheckpointWrite, keep: number, metrics: readonly MetricRecord[] = []): Promise<string> {
+export async function writeCheckpoint(
+  db: Db, lease: Lease, cp: CheckpointWrite, keep: number, metrics: readonly MetricRecord[] = [], warnings: readonly JobWarning[] = [],
+): Promise<{ checkpointId: string; warnings: JobWarning[] }> {
   return db.$transaction(async (tx) => {
     await fence(tx, lease, { epoch: cp.epoch, step: cp.step, ...(cp.best ? { bestMetric: cp.best.metric, bestMetrics: cp.best.metrics } : {}) });
     await upsertMetrics(tx, lease.jobId, metrics);
+    const added = await addWarnings(tx, lease.jobId, warnings);
     if (cp.isBest) await tx.checkpoint.updateMany({ where: { jobId: lease.jobId, isBest: true }, data: { isBest: false } });
     const data = { attempt: lease.attempt, epoch: cp.epoch, state: cp.state, metric: cp.metric, isBest: cp.isBest };
     const row = await tx.checkpoint.upsert({
@@ -146,7 +172,7 @@ export async function writeCheckpoint(db: Db, lease: Lease, cp: CheckpointWrite,
     await tx.$executeRaw`
       DELETE FROM "Checkpoint" WHERE "jobId" = ${lease.jobId}::uuid AND NOT "isBest" AND NOT "isFinal"
         AND step NOT IN (SELECT step FROM "Checkpoint" WHERE "jobId" = ${lease.jobId}::uuid ORDER BY step DESC LIMIT ${keep})`;
-    return row.id;
+    return { checkpointId: row.id, warnings: added };
   });
 }
 

@@ -3,17 +3,23 @@
  * training rows, a metrics record every N steps and at every epoch end (with train/validation evaluation), best-epoch
  * tracking and early stopping, checkpoints, divergence detection, and stop commands.
  *
+ * Each record also goes through the training-health monitor (./health/monitor.ts), whose warnings travel with the
+ * record, and some epoch ends of 2-input classifiers carry a decision grid (./decision-grids.ts).
+ *
  * Determinism: everything random comes from the seed (split, per-epoch order, the network's RNG), and checkpoints
  * are only taken at metrics-record boundaries, where the record window (mean loss since the last record, the engine's
  * dead-unit window) is empty — so a run resumed from any checkpoint produces the same weights and the same records
- * as one that never stopped. Wall-clock time only decides *when* to checkpoint, never what is computed.
+ * as one that never stopped. Wall-clock time only decides *when* to checkpoint, never what is computed. The health
+ * monitor's state is part of the loop state, so warnings resume exactly too.
  */
 import type { Network, StepStats } from '../engine/network.js';
-import { sumSquares } from '../engine/stats.js';
 import type { JobSpec } from '../jobs/plan.js';
 import type { MonitorMetric } from '../jobs/spec-schema.js';
-import type { CheckpointTrigger, MetricRecord } from '../queue/job-events.js';
+import type { CheckpointTrigger, JobWarning, MetricRecord } from '../queue/job-events.js';
 import { encodeCheckpoint, type LoopState } from './checkpoint-state.js';
+import type { DecisionGrid, DecisionGrids } from './decision-grids.js';
+import { observeRecord } from './health/monitor.js';
+import { freshHealthState, type HealthThresholds } from './health/state.js';
 import type { PreparedData } from './prepare-data.js';
 import { gatherRows } from './prepare-data.js';
 import { epochOrder } from './split.js';
@@ -47,8 +53,16 @@ export type LoopOutcome =
 
 const LOWER_IS_BETTER: Record<MonitorMetric, boolean> = { valLoss: true, valRmse: true, trainLoss: true, valAccuracy: false, valR2: false };
 
+/** What watches the training besides the metrics: the health thresholds, and the decision grids (null: none). */
+export interface LoopObservers {
+  health: HealthThresholds;
+  decisions: DecisionGrids | null;
+}
+
 export function freshLoopState(): LoopState {
-  return { epoch: 0, position: 0, step: 0, best: null, badEpochs: 0, stoppedEarly: false, gradNormRef: 0, lastEval: null };
+  return {
+    epoch: 0, position: 0, step: 0, best: null, badEpochs: 0, stoppedEarly: false, gradNormRef: 0, lastEval: null, health: freshHealthState(),
+  };
 }
 
 export class TrainingLoop {
@@ -69,6 +83,7 @@ export class TrainingLoop {
     private readonly io: LoopIO,
     /** Best weights so far (restored from the best checkpoint on resume), packed. */
     private bestWeights: Float32Array<ArrayBuffer> | null,
+    private readonly observers: LoopObservers,
   ) {
     const B = spec.training.batchSize;
     this.batchX = new Float32Array(B * data.inputs);
@@ -117,7 +132,11 @@ export class TrainingLoop {
         if (!record) continue;
 
         const evaluation = epochEnd ? this.endEpoch() : null;
-        this.io.emit({ type: 'metrics', record: this.record(stats, evaluation) });
+        const windowRows = this.window.samples;
+        const metrics = this.record(stats, evaluation);
+        const warnings = this.observe(metrics, windowRows, evaluation?.summary ?? null);
+        const decision = epochEnd ? this.decisionGrid() : null;
+        this.io.emit({ type: 'metrics', record: metrics, warnings, decision });
         if (epochEnd) {
           state.epoch++;
           state.position = 0;
@@ -146,7 +165,8 @@ export class TrainingLoop {
       return this.diverged('loss', stats.loss,
         `the loss became ${stats.loss} at step ${state.step}. Lower the learning rate (e.g. ÷10), standardize the inputs, or add L2 regularization`);
     }
-    const gradNorm = Math.sqrt(sumSquares(this.network.grads));
+    // The norm the update measured on its way (Σg² of the gradient it applied, penalty included): no extra pass.
+    const gradNorm = stats.gradNorm;
     if (!Number.isFinite(gradNorm)) {
       return this.diverged('grad-norm', gradNorm, `the gradient norm became ${gradNorm} at step ${state.step}. Lower the learning rate (e.g. ÷10)`);
     }
@@ -218,6 +238,26 @@ export class TrainingLoop {
     };
     this.window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: now };
     return record;
+  }
+
+  private observe(record: MetricRecord, windowRows: number, evaluation: EvalSummary | null): JobWarning[] {
+    return observeRecord(this.state.health, {
+      step: record.step,
+      trainLoss: record.trainLoss,
+      learningRate: record.learningRate,
+      startLearningRate: this.spec.optimizer.learningRate,
+      windowRows,
+      layers: record.layers,
+      epochEnd: evaluation && { epoch: evaluation.epoch, trainLoss: evaluation.trainLoss, valLoss: evaluation.valLoss },
+    }, this.observers.health);
+  }
+
+  /** At an epoch end (before `epoch` moves on): the decision grid, when this epoch gets one. */
+  private decisionGrid(): DecisionGrid | null {
+    const grids = this.observers.decisions, state = this.state;
+    if (!grids) return null;
+    const last = state.stoppedEarly || state.epoch + 1 >= this.spec.training.epochs;
+    return grids.due(state.epoch, last) ? grids.compute(state.epoch) : null;
   }
 
   private checkpoint(trigger: CheckpointTrigger, metric: number | null, isBest: boolean): void {

@@ -8,6 +8,7 @@ import { createNetwork, type Network } from '../engine/network.js';
 import { planLayers, resolveSpec, type ResolvedSpec } from '../engine/spec.js';
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
 import { decodeCheckpoint, type LoopState } from './checkpoint-state.js';
+import { DecisionGrids } from './decision-grids.js';
 import { freshLoopState, TrainingLoop, type LoopIO, type LoopOutcome } from './loop.js';
 import { prepareData } from './prepare-data.js';
 import { NETWORK_STREAM, streamSeed } from './split.js';
@@ -47,7 +48,8 @@ export async function runTrainer(input: TrainerInput, post: Post): Promise<void>
     }
     post({ type: 'started', step: state.step, epoch: state.epoch, parameterCount: network.parameterCount, resumed: resumed !== null, flavour: ctx.flavour, threads: ctx.threads });
 
-    const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights);
+    const decisions = DecisionGrids.forJob(network, resolved.loss, resolved.outputs, input.dataset, data, input.decisionGrid);
+    const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights, { health: input.health, decisions });
     const outcome = loop.run();
     post(...finalMessage(outcome, state, data.preprocessor.toJSON(), resolved));
   } finally {

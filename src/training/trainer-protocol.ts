@@ -14,8 +14,10 @@
  */
 import type { LossKind, NetworkSpec, ResolvedSpec } from '../engine/spec.js';
 import type { JobSpec } from '../jobs/plan.js';
-import type { CheckpointTrigger, MetricRecord } from '../queue/job-events.js';
+import type { CheckpointTrigger, JobWarning, MetricRecord } from '../queue/job-events.js';
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
+import type { DecisionGrid, DecisionGridSettings } from './decision-grids.js';
+import type { HealthThresholds } from './health/state.js';
 
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
 export const ControlSlot = {
@@ -86,6 +88,10 @@ export interface TrainerInput {
   /** Initial weights and fitted preprocessing of a warm-start model (ignored when resuming). */
   warmStart: { weights: Float32Array; preprocessing: FittedPreprocessing } | null;
   engineThreads: number;
+  /** Training-health warning thresholds (configuration). */
+  health: HealthThresholds;
+  /** Live decision grids (configuration). */
+  decisionGrid: DecisionGridSettings;
   control: ControlBlock;
 }
 
@@ -103,7 +109,14 @@ export interface EvalSummary {
 
 export type TrainerMessage =
   | { type: 'started'; step: number; epoch: number; parameterCount: number; resumed: boolean; flavour: string; threads: number }
-  | { type: 'metrics'; record: MetricRecord }
+  | {
+      type: 'metrics';
+      record: MetricRecord;
+      /** Training-health warnings raised at this record (./health/monitor.ts). */
+      warnings: JobWarning[];
+      /** At some epoch ends of 2-input classification jobs: the decision grid (./decision-grids.ts). */
+      decision: DecisionGrid | null;
+    }
   | {
       type: 'checkpoint';
       step: number;

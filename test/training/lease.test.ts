@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createJob } from '../../src/db/repositories/jobs.js';
 import { planJob } from '../../src/jobs/plan.js';
-import type { MetricRecord } from '../../src/queue/job-events.js';
+import type { JobWarning, MetricRecord } from '../../src/queue/job-events.js';
 import { createServices, type Services } from '../../src/services.js';
 import {
   claimJob, finishCancelled, finishFailed, finishSucceeded, handBackJob, heartbeat, LeaseLostError, writeCheckpoint, writeMetrics,
@@ -104,6 +104,24 @@ describe('lease and fencing', () => {
     const rows = await db.metric.findMany({ where: { jobId }, orderBy: { step: 'asc' } });
     assert.deepEqual(rows.map((r) => [r.step, r.trainLoss]), [[1, 1], [2, 7], [3, 1 / 3]]);
     assert.equal((await db.job.findUniqueOrThrow({ where: { id: jobId } })).step, 3);
+  });
+
+  it('stores each warning once per code and layer with its records, returns only the new ones, and a stale lease stores none', async () => {
+    const db = services.db;
+    const jobId = await newJob();
+    const warning = (code: JobWarning['code'], layer: string | null, step: number): JobWarning => ({ code, layer, step, message: `${code} at ${step}`, advice: 'do this' });
+    const first = await claim(jobId, 'w1');
+    assert.deepEqual(await writeMetrics(db, first, [record(1)], { step: 1, epoch: 0 }, [warning('DEAD_RELU', 'dense1', 1)]), [warning('DEAD_RELU', 'dense1', 1)]);
+
+    // The next attempt resumed from an older checkpoint: it raises DEAD_RELU/dense1 again, then new ones.
+    const second = await claim(jobId, 'w2');
+    const written = await writeCheckpoint(db, second, { step: 2, epoch: 0, state: new Uint8Array([2]), metric: null, isBest: false, best: null }, 3,
+      [record(1), record(2)], [warning('DEAD_RELU', 'dense1', 1), warning('DEAD_RELU', 'dense2', 2), warning('LOSS_FLAT', null, 2)]);
+    assert.deepEqual(written.warnings, [warning('DEAD_RELU', 'dense2', 2), warning('LOSS_FLAT', null, 2)]);
+    await assert.rejects(writeMetrics(db, first, [record(3)], { step: 3, epoch: 0 }, [warning('OVERFITTING', null, 3)]), LeaseLostError);
+
+    const row = await db.job.findUniqueOrThrow({ where: { id: jobId } });
+    assert.deepEqual(row.warnings, [warning('DEAD_RELU', 'dense1', 1), warning('DEAD_RELU', 'dense2', 2), warning('LOSS_FLAT', null, 2)]);
   });
 
   it('keeps the newest K checkpoints and the best one', async () => {

@@ -1,7 +1,8 @@
 /**
  * Exact resume: a worker process is SIGKILLed at a random step (twice, in two different workers); BullMQ's stalled-job
  * recovery hands the job to another worker, which continues from the newest checkpoint. The final weights and the
- * whole metric curve are bit-identical to a run that was never interrupted, with no duplicate or missing rows.
+ * whole metric curve are bit-identical to a run that was never interrupted, with no duplicate or missing rows, and so
+ * are the stored training-health warnings.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +22,11 @@ const BODY = {
   training: { epochs: 5, batchSize: 32, validationFraction: 0.2, seed: 1234 },
   checkpoints: { everySteps: 1000, everySeconds: 3600, keep: 2 },
   metrics: { everySteps: 1 },
+};
+
+/** Health thresholds under which this job raises warnings (at steps 3 and 450): they must survive the crashes too. */
+const SENSITIVE = {
+  WARN_UPDATE_RATIO_HIGH: '0.005', WARN_DEAD_RELU_FRACTION: '0.05', WARN_LOSS_FLAT_EPOCHS: '1', WARN_LOSS_FLAT_MIN_DECREASE: '0.2', WARN_LOSS_FLAT_ABOVE: '0',
 };
 
 describe('exact resume after SIGKILL', () => {
@@ -47,7 +53,7 @@ describe('exact resume after SIGKILL', () => {
 
   it('kills the worker at random steps; the job resumes and ends bit-identical to an uninterrupted run', async (ctx) => {
     // The uninterrupted reference, on a worker with two engine threads (results must not depend on the thread count).
-    const reference = await startWorker(own, { ENGINE_THREADS: '2' });
+    const reference = await startWorker(own, { ENGINE_THREADS: '2', ...SENSITIVE });
     workers.push(reference);
     const refJob = await submitJob(t.app, tenant, { datasetId, ...BODY });
     const refDone = await waitForJob(t.services.db, refJob.id);
@@ -56,8 +62,8 @@ describe('exact resume after SIGKILL', () => {
     await reference.stop('SIGTERM');
     const total = refDone.totalSteps;
 
-    const a = await startWorker(own);
-    const b = await startWorker(own);
+    const a = await startWorker(own, SENSITIVE);
+    const b = await startWorker(own, SENSITIVE);
     workers.push(a, b);
     const job = await submitJob(t.app, tenant, { datasetId, ...BODY });
     const db = t.services.db;
@@ -85,7 +91,7 @@ describe('exact resume after SIGKILL', () => {
         const row = await db.job.findUniqueOrThrow({ where: { id: job.id } });
         return row.attempt > at.attempt && row.status === 'running' ? { row, at: Date.now() } : undefined;
       }, 60_000, 10);
-      const [resumed, fresh] = await Promise.all([resuming, startWorker(own)]);
+      const [resumed, fresh] = await Promise.all([resuming, startWorker(own, SENSITIVE)]);
       workers.push(fresh);
       kills.push({ step: at.step, resumeMs: resumed.at - killedAt, checkpoint: newest?.step ?? 0, written: written._max.step ?? 0 });
       assert.equal(resumed.row.attempt, at.attempt + 1);
@@ -111,5 +117,7 @@ describe('exact resume after SIGKILL', () => {
     assert.equal(steps[steps.length - 1], total);
     assert.deepEqual(refDone.finalMetrics, done.finalMetrics);
     assert.equal(refDone.bestMetric, done.bestMetric);
+    assert.ok((refDone.warnings as unknown[]).length >= 3, `warnings of the reference: ${JSON.stringify(refDone.warnings)}`);
+    assert.deepEqual(done.warnings, refDone.warnings, 'the same health warnings, at the same steps, each stored once');
   });
 });

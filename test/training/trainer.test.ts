@@ -1,10 +1,12 @@
 /**
  * The trainer in-process (runTrainer, as the trainer thread runs it, without Postgres): resuming from every checkpoint
- * reproduces the uninterrupted run exactly (records and weights, best-weights bookkeeping included), results do not
+ * reproduces the uninterrupted run exactly (records and weights, best-weights bookkeeping included, health warnings
+ * and decision grids), results do not
  * depend on the engine's thread count, stop commands, early stopping, warm starts, and the seeded split and order.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
 import { generateSynthetic } from '../../src/datasets/synthetic/index.js';
 import { planJob, type JobSpec } from '../../src/jobs/plan.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/training/checkpoint-state.js';
@@ -18,13 +20,14 @@ import {
 const spiral = generateSynthetic('spiral', { n: 60, classes: 3, noise: 0.2 }, 5);
 const DATASET = { id: '00000000-0000-4000-8000-000000000001', name: 'spiral', task: 'classification' as const, rows: 180, features: 2, classes: 3 };
 const LIMITS = { parameters: 1e9, epochRows: 1e12 };
+const DEFAULTS = loadConfig({});
 
 function inputFor(body: object, overrides: Partial<TrainerInput> = {}): TrainerInput {
   const plan = planJob({ datasetId: DATASET.id, ...body }, DATASET, LIMITS, { randomSeed: () => 99 });
   return {
     jobId: 'job', attempt: 1, spec: plan.spec, network: plan.network,
     dataset: { rows: 180, features: 2, x: spiral.x.slice(), y: (spiral.y as Int32Array).slice() },
-    resume: null, warmStart: null, engineThreads: 1, control: createControlBlock(), ...overrides,
+    resume: null, warmStart: null, engineThreads: 1, health: DEFAULTS.health, decisionGrid: DEFAULTS.decisionGrid, control: createControlBlock(), ...overrides,
   };
 }
 
@@ -45,6 +48,8 @@ async function run(input: TrainerInput, onMessage: (m: TrainerMessage) => void =
   const final = messages[messages.length - 1] as Final;
   return {
     records: messages.flatMap((m) => (m.type === 'metrics' ? [m.record] : [])),
+    warnings: messages.flatMap((m) => (m.type === 'metrics' ? m.warnings : [])),
+    decisions: messages.flatMap((m) => (m.type === 'metrics' && m.decision ? [{ step: m.record.step, ...m.decision }] : [])),
     checkpoints: messages.filter((m): m is Checkpoint => m.type === 'checkpoint'),
     final,
   };
@@ -79,6 +84,34 @@ describe('trainer', () => {
       assert.deepEqual(resumed.final.weights, full.final.weights, `model weights after resuming at step ${checkpoint.step}`);
       assert.equal(resumed.final.weightsStep, full.final.weightsStep);
       assert.deepEqual(resumed.final.modelMetrics, full.final.modelMetrics);
+    }
+  });
+
+  it('health warnings and decision grids continue exactly after resuming from any checkpoint: none lost, none repeated', async () => {
+    // Thresholds that make this healthy little job raise warnings at several points of its run.
+    const health = {
+      ...DEFAULTS.health, updateRatioHigh: 0.012, sustainRecords: 2, saturatedFraction: 0.05, lossFlatEpochs: 2, lossFlatMinDecrease: 0.3, lossFlatAbove: 0,
+      overfittingEpochs: 2, overfittingMinRise: 0,
+    };
+    const input = (overrides: Partial<TrainerInput> = {}) => inputFor(BODY, { health, decisionGrid: { resolution: 8, everyEpochs: 3 }, ...overrides });
+    const full = await run(input());
+    assert.deepEqual(full.warnings.map((w) => `${w.code}:${w.layer ?? ''}`).sort(), [
+      'LOSS_FLAT:', 'OVERFITTING:', 'SATURATED:dense2', 'UPDATE_RATIO:dense2', 'UPDATE_RATIO:output',
+    ]);
+    const steps = new Set(full.warnings.map((w) => w.step));
+    assert.ok(steps.size >= 3, `raised at steps ${[...steps].join(', ')}`);
+    assert.deepEqual(full.decisions.map((d) => d.epoch), [2, 5, 8, 11], 'every 3 epochs, and the last');
+    for (const d of full.decisions) {
+      assert.equal(d.classes.length, 64);
+      assert.ok(d.classes.every((c) => c === 0 || c === 1 || c === 2));
+    }
+    assert.ok(new Set(full.decisions.at(-1)!.classes).size === 3, 'the trained network predicts all three arms somewhere');
+
+    for (const checkpoint of full.checkpoints) {
+      const resumed = await run(input({ resume: { latest: checkpoint.state, best: null } }));
+      const after = (step: number) => step > checkpoint.step;
+      assert.deepEqual(resumed.warnings, full.warnings.filter((w) => after(w.step)), `warnings after step ${checkpoint.step}`);
+      assert.deepEqual(resumed.decisions, full.decisions.filter((d) => after(d.step)), `grids after step ${checkpoint.step}`);
     }
   });
 

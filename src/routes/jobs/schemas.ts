@@ -1,5 +1,6 @@
 /** Request and response schemas of the /v1/jobs routes (the body schema is the job spec, src/jobs/spec-schema.ts). */
 import { Type, type Static } from 'typebox';
+import { WARNING_CODES } from '../../queue/job-events.js';
 
 const Uuid = Type.String({ format: 'uuid' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -27,6 +28,17 @@ export const MetricsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
 }, { additionalProperties: false });
 
+/** A training-health warning (src/training/health/), raised once per job for each code and layer. */
+export const JobWarningView = Type.Object({
+  code: Type.Enum([...WARNING_CODES]),
+  /** The layer it is about; null for the whole network (LOSS_FLAT, OVERFITTING). */
+  layer: Nullable(Type.String()),
+  /** The step of the metrics record it was raised at. */
+  step: Type.Integer(),
+  message: Type.String(),
+  advice: Type.String(),
+});
+
 export const JobView = Type.Object({
   id: Uuid,
   name: Type.String(),
@@ -43,7 +55,8 @@ export const JobView = Type.Object({
   bestMetric: NullableNumber,
   bestMetrics: Json,
   finalMetrics: Json,
-  warnings: Json,
+  /** Training-health warnings raised so far, in the order they were raised. */
+  warnings: Type.Array(JobWarningView),
   failure: Nullable(Type.Object({ code: Nullable(Type.String()), reason: Type.String() })),
   modelId: Nullable(Uuid),
   worker: Nullable(Type.Object({ id: Type.String(), leaseExpiresAt: Nullable(Timestamp) })),

@@ -1,6 +1,7 @@
 /** Rows → JSON of the /v1/jobs routes. */
 import type { CheckpointSummary, JobCursor, JobRow, MetricRow } from '../../db/repositories/jobs.js';
 import { apiError } from '../../errors.js';
+import { parseWarnings } from '../../queue/job-events.js';
 import type { JobPlan, JobSpec } from '../../jobs/plan.js';
 import type { JobView } from './schemas.js';
 
@@ -23,7 +24,7 @@ export function jobView(row: JobRow): JobView {
     bestMetric: row.bestMetric,
     bestMetrics: row.bestMetrics,
     finalMetrics: row.finalMetrics,
-    warnings: row.warnings,
+    warnings: parseWarnings(row.warnings),
     failure: row.failureReason && row.status !== 'succeeded' ? { code: row.failureCode, reason: row.failureReason } : null,
     modelId: row.model?.id ?? null,
     worker: row.leaseOwner ? { id: row.leaseOwner, leaseExpiresAt: iso(row.leaseExpiresAt) } : null,

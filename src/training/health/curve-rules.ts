@@ -1,0 +1,57 @@
+/**
+ * The rules on the learning curve, judged at each epoch end over the last epoch ends (the state's `recent` points,
+ * plus the best training loss of the older ones). Pure functions: they return the warning's text when the condition
+ * holds, else null.
+ */
+import { lossFlatText, overfittingText, type WarningText } from './advice.js';
+import type { EpochPoint, HealthState, HealthThresholds } from './state.js';
+
+const min = (values: readonly number[]) => values.reduce((a, b) => Math.min(a, b), Infinity);
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Epoch ends `recent` keeps: LOSS_FLAT's window and one before it; OVERFITTING's window and the one before it. */
+export function recentEpochs(t: HealthThresholds): number {
+  return Math.max(t.lossFlatEpochs + 1, 2 * t.overfittingEpochs);
+}
+
+/**
+ * LOSS_FLAT: over the last `lossFlatEpochs` epochs the best training loss is not `lossFlatMinDecrease` (relative) below
+ * the best before them, while it is still above `lossFlatAbove` × the first record's loss (a converged loss is flat too,
+ * but low).
+ */
+export function lossFlat(state: HealthState, t: HealthThresholds): WarningText | null {
+  const k = t.lossFlatEpochs, n = state.recent.length;
+  if (n < k || state.firstLoss === null) return null;
+  const beforeBest = Math.min(state.bestTrainBefore ?? Infinity, min(state.recent.slice(0, n - k).map((p) => p.train)));
+  if (beforeBest === Infinity) return null;
+  const best = min(state.recent.slice(n - k).map((p) => p.train));
+  const flat = best > beforeBest * (1 - t.lossFlatMinDecrease) && best > t.lossFlatAbove * state.firstLoss;
+  return flat ? lossFlatText(k, best, beforeBest, state.firstLoss, t.lossFlatMinDecrease) : null;
+}
+
+/**
+ * OVERFITTING: the mean validation loss of the last `overfittingEpochs` epochs is `overfittingMinRise` (relative) above
+ * the mean of the as many epochs before them, while the mean training loss fell and is now below the validation loss
+ * (a generalization gap that widens). Means of windows, not single epochs: the validation loss of a small split is
+ * noisy, and the lowest of noisy values would be an optimistic reference.
+ */
+export function overfitting(state: HealthState, t: HealthThresholds): WarningText | null {
+  const k = t.overfittingEpochs, n = state.recent.length;
+  if (n < 2 * k) return null;
+  const before = state.recent.slice(n - 2 * k, n - k), window = state.recent.slice(n - k);
+  if ([...before, ...window].some((p) => p.val === null)) return null;
+  const val = (points: EpochPoint[]) => mean(points.map((p) => p.val!));
+  const train = (points: EpochPoint[]) => mean(points.map((p) => p.train));
+  const [valThen, valNow, trainThen, trainNow] = [val(before), val(window), train(before), train(window)];
+  const holds = valNow >= valThen * (1 + t.overfittingMinRise) && valNow > valThen && trainNow < trainThen && trainNow < valNow;
+  return holds ? overfittingText(k, valThen, valNow, trainThen, trainNow) : null;
+}
+
+/** Adds an epoch end to the state's window; the points past `keep` leave it (their best training loss is kept). */
+export function pushEpoch(state: HealthState, point: EpochPoint, keep: number): void {
+  state.recent.push(point);
+  while (state.recent.length > keep) {
+    const p = state.recent.shift()!;
+    state.bestTrainBefore = Math.min(state.bestTrainBefore ?? Infinity, p.train);
+  }
+}

@@ -38,11 +38,8 @@ export interface FeatureRange {
   max: number;
 }
 
-/** Evaluation of the weights a model holds (null where it does not apply). */
-export interface ModelMetrics {
-  /** 'best' (the best epoch by the job's monitored metric) or 'final' (the last epoch). */
-  source: 'best' | 'final';
-  monitor: string;
+/** Metrics of one evaluation (null where they do not apply), as in Job.bestMetrics / finalMetrics and Model.metrics. */
+export interface EvalSummary {
   epoch: number;
   step: number;
   trainLoss: number | null;
@@ -51,6 +48,13 @@ export interface ModelMetrics {
   valAccuracy: number | null;
   valRmse: number | null;
   valR2: number | null;
+}
+
+/** Evaluation of the weights a model holds. */
+export interface ModelMetrics extends EvalSummary {
+  /** 'best' (the best epoch by the job's monitored metric) or 'final' (the last epoch). */
+  source: 'best' | 'final';
+  monitor: string;
 }
 
 export interface ModelArtifact {

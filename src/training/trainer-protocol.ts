@@ -18,6 +18,7 @@ import type { CheckpointTrigger, JobWarning, MetricRecord } from '../queue/job-e
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
 import type { DecisionGrid, DecisionGridSettings } from './decision-grids.js';
 import type { HealthThresholds } from './health/state.js';
+import type { EvalSummary } from '../models/artifact.js';
 
 /** Slots of the control block (an Int32Array over a SharedArrayBuffer). */
 export const ControlSlot = {
@@ -95,17 +96,8 @@ export interface TrainerInput {
   control: ControlBlock;
 }
 
-/** Metrics of an evaluation, as stored in Job.bestMetrics / finalMetrics and Model.metrics. */
-export interface EvalSummary {
-  epoch: number;
-  step: number;
-  trainLoss: number | null;
-  trainAccuracy: number | null;
-  valLoss: number | null;
-  valAccuracy: number | null;
-  valRmse: number | null;
-  valR2: number | null;
-}
+/** Re-exported for the training modules: defined with the model artifact, which stores it. */
+export type { EvalSummary };
 
 export type TrainerMessage =
   | { type: 'started'; step: number; epoch: number; parameterCount: number; resumed: boolean; flavour: string; threads: number }

@@ -2,9 +2,10 @@
  * `npm run bench:engine [-- --json] [-- --budget-ms N] [-- --no-python]`
  *
  * GEMM throughput of the reference kernel and of the fast context (1 thread and all threads) on the shapes
- * (64,784,256), (256,256,256), (128,256,10), (1024,1024,1024); per-call overhead; training throughput
- * (bench/engine-training.ts); and, where Debian's python3-numpy / python3-torch are installed, the same work there and
- * our ratio against it. Prints tables; with --json the last line is one JSON object for other tools.
+ * (64,784,256), (256,256,256), (128,256,10), (1024,1024,1024); per-call overhead; the element-wise ops (TypeScript
+ * reference against WASM, bench/ops-throughput.ts); training throughput (bench/engine-training.ts); and, where Debian's
+ * python3-numpy / python3-torch are installed, the same work there and our ratio against it. Prints tables; with --json
+ * the last line is one JSON object for other tools.
  *
  * Every figure is the best of 5 timed batches (bench/gemm-throughput.ts): the machine is shared, so best-of is the
  * figure least disturbed by others. Rerun to confirm.
@@ -14,6 +15,7 @@ import type { GemmForm } from '../src/engine/compute.js';
 import { createFastContext, type FastContext } from '../src/engine/fast-context.js';
 import { benchTraining } from './engine-training.js';
 import { contextGflops, contextMicrosPerCall, referenceGflops, type Shape } from './gemm-throughput.js';
+import { benchOps } from './ops-throughput.js';
 import { runPythonBaseline, type BaselineResult } from './python-baseline.js';
 
 const SHAPES: readonly Shape[] = [[64, 784, 256], [256, 256, 256], [128, 256, 10], [1024, 1024, 1024]];
@@ -78,6 +80,9 @@ async function main(): Promise<void> {
     fast_nt_gflops: round(contextGflops(all, form, shape, budgetMs))!,
   })));
   const overhead = await callOverhead(one, all, threads);
+  const ops = benchOps(one, all, budgetMs).map((o) => ({
+    name: o.name, reference_us: round(o.reference_us, 2)!, fast_1t_us: round(o.fast_1t_us, 2)!, fast_nt_us: round(o.fast_nt_us, 2)!,
+  }));
   await one.close();
   await all.close();
 
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
   }
   table(['GEMM other forms (GFLOPS)', 'fast 1t', `fast ${threads}t`], gemmForms.map((g) => [`${g.form} ${g.shape.join('×')}`, g.fast_1t_gflops, g.fast_nt_gflops]));
   table(['per-call time (µs)', 'time'], Object.entries(overhead).map(([name, us]) => [name, us]));
+  table(['element-wise ops (µs per call)', 'reference', 'fast 1t', `fast ${threads}t`], ops.map((o) => [o.name, o.reference_us, o.fast_1t_us, o.fast_nt_us]));
   if ('skipped' in pythonRuns) log(`python baselines skipped: ${pythonRuns.skipped}\n`);
   else log(`baselines: numpy ${base!.one.numpy?.version ?? 'absent'} (${base!.one.numpy?.blas ?? '—'}), torch ${base!.one.torch?.version ?? 'absent'}\n`);
 
@@ -156,6 +162,7 @@ async function main(): Promise<void> {
       gemm: gemmRows,
       gemm_forms: gemmForms,
       call_overhead_us: overhead,
+      ops,
       mlp: 'skipped' in training ? null : training.mlp,
       spiral: 'skipped' in training ? null : training.spiral,
       ...('skipped' in training ? { training_skipped: training.skipped } : {}),

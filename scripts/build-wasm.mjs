@@ -1,6 +1,7 @@
-// Compiles the AssemblyScript GEMM kernel (src/engine/kernels/assembly/gemm.ts) to WebAssembly, twice:
-//   build/gemm-relaxed-simd.wasm  with relaxed SIMD (f32x4.relaxed_madd, fused multiply-add)
-//   build/gemm-simd.wasm          with plain SIMD128 only
+// Compiles the engine's AssemblyScript kernels (src/engine/kernels/assembly/index.ts: the GEMM of gemm.ts and the
+// element-wise kernels of ops.ts, one module) to WebAssembly, twice:
+//   build/engine-relaxed-simd.wasm  with relaxed SIMD (f32x4.relaxed_madd, fused multiply-add)
+//   build/engine-simd.wasm          with plain SIMD128 only
 // Both import a shared memory ('env.memory', up to 4 GiB) so that every engine thread runs on the same bytes,
 // carry no data segments (instantiating in each thread must not write to the shared memory) and import nothing else.
 // Runs at install (scripts/build.mjs) and by `npm run build:wasm`; offline; any failure exits non-zero.
@@ -13,10 +14,10 @@ import v8 from 'node:v8';
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const source = 'src/engine/kernels/assembly/gemm.ts';
+const source = 'src/engine/kernels/assembly/index.ts';
 const variants = [
-  { out: 'build/gemm-relaxed-simd.wasm', features: ['threads', 'simd', 'relaxed-simd'] },
-  { out: 'build/gemm-simd.wasm', features: ['threads', 'simd'] },
+  { out: 'build/engine-relaxed-simd.wasm', features: ['threads', 'simd', 'relaxed-simd'] },
+  { out: 'build/engine-simd.wasm', features: ['threads', 'simd'] },
 ];
 
 function fail(message) {

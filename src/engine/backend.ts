@@ -1,5 +1,5 @@
 /**
- * What the layers, losses and optimizers need from the place they run: buffers and a matmul.
+ * What the layers, losses and optimizers need from the place they run: buffers, a matmul and the element-wise ops.
  *
  * A {@link ComputeContext} is a `Backend<Float32Array>` (the product path). The layer math is written once, generic
  * over the element type, so that a `Backend<Float64Array>` ({@link createFloat64Backend}) can run the very same code in
@@ -8,6 +8,7 @@
  * Dimension letters as in ./compute.ts: C is (M,N), K is the reduced dimension; all matrices dense and row-major.
  */
 import type { GemmForm } from './compute.js';
+import type { Ops } from './ops.js';
 
 /** The element types the engine computes in. */
 export type Real = Float32Array | Float64Array;
@@ -17,6 +18,8 @@ export interface Backend<T extends Real> {
   alloc(length: number): T;
   /** C = op(A)·op(B), or C += op(A)·op(B) when `accumulate`; forms as in ./compute.ts. C must not overlap A or B. */
   gemm(form: GemmForm, M: number, K: number, N: number, a: T, b: T, c: T, accumulate: boolean): void;
+  /** The element-wise ops on this backend's buffers (./ops.ts); absent means the TypeScript reference ones. */
+  readonly ops?: Ops<T>;
 }
 
 /**
@@ -54,7 +57,10 @@ export function gemmFloat64(
   }
 }
 
-/** A double-precision backend over plain memory: for gradient checks and numerical references, not for speed. */
+/**
+ * A double-precision backend over plain memory: for gradient checks and numerical references, not for speed. It has no
+ * ops of its own: layers, losses and optimizers run the TypeScript reference ops (./ops.ts) on it.
+ */
 export function createFloat64Backend(): Backend<Float64Array> {
   return {
     alloc: (length: number) => new Float64Array(length),

@@ -11,6 +11,8 @@
  * optimizer state) is allocated from it with `alloc`, so a fast context can hand the same bytes to
  * its worker threads without copies. Buffers from one context must never be passed to another.
  */
+import type { Ops } from './ops.js';
+
 export type GemmForm =
   /** C(M,N) (+)= A(M,K) · B(K,N) */
   | 'nn'
@@ -34,6 +36,11 @@ export interface ComputeContext {
    * bit-identical for any thread count.
    */
   gemm(form: GemmForm, M: number, K: number, N: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void;
+  /**
+   * The element-wise ops (activations, losses, optimizer updates, sums of squares; see ./ops.ts) on this context's
+   * buffers. Both contexts of the engine have them; a context without them gets the TypeScript reference ones.
+   */
+  readonly ops?: Ops<Float32Array>;
   /** Stops the context's threads. The context must not be used afterwards. */
   close(): Promise<void>;
 }

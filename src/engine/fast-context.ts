@@ -1,6 +1,8 @@
 /**
  * The fast ComputeContext: WebAssembly SIMD kernels over one shared memory, a gemm shared between the calling thread
- * and a pool of worker threads. Bit-identical results for any thread count (see kernels/assembly/gemm.ts).
+ * and a pool of worker threads, and element-wise ops (activations, softmax loss, optimizer updates; ./ops-wasm.ts)
+ * whose large passes the pool shares too. Bit-identical results for any thread count (see kernels/assembly/gemm.ts and
+ * kernels/assembly/ops.ts).
  *
  * A context is driven by one thread (the one that created it): its buffers and gemm are not for other threads.
  * C must not overlap A or B.
@@ -8,9 +10,12 @@
 import os from 'node:os';
 import type { ComputeContext, GemmForm, KernelFlavour } from './compute.js';
 import { planChunks } from './gemm-plan.js';
-import { FORM_CODE, instantiateGemm, loadGemmModule, type FlavourChoice } from './kernels/gemm-wasm.js';
+import { EPILOGUE, FORM_CODE, instantiateGemm, loadGemmModule, type FlavourChoice } from './kernels/gemm-wasm.js';
+import type { Ops } from './ops.js';
+import { createWasmOps } from './ops-wasm.js';
 import { ThreadPool } from './pool.js';
 import { SharedMemory } from './shared-memory.js';
+import { registerSumSquares } from './stats.js';
 
 export interface FastContextOptions {
   /** Threads that share a gemm, the calling thread included (≥ 1). Default os.availableParallelism(). */
@@ -27,6 +32,12 @@ export interface FastContextOptions {
    */
   minParallelFlops?: number;
   /**
+   * Element-wise activation passes (forward or backward) over fewer elements (rows × units) than this run on the calling
+   * thread alone; larger ones are split between the threads. Default 65 536. (Optimizer updates are split by chunks of
+   * 16 384 parameters whatever this says.)
+   */
+  minParallelElements?: number;
+  /**
    * Microseconds an idle pool thread (and a worker-thread caller waiting for the others) spins before sleeping.
    * Default 150 while threads ≤ cores; 0 (sleep at once) when there are more threads than cores, so that spinning
    * threads never outnumber the cores.
@@ -39,6 +50,7 @@ export interface FastContext extends ComputeContext {
   readonly flavour: Exclude<KernelFlavour, 'reference'>;
   /** Bytes of the shared memory handed out so far (buffers, thread scratch, alignment). */
   readonly memoryUsed: number;
+  readonly ops: Ops<Float32Array>;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -55,6 +67,7 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
   const cores = os.availableParallelism();
   const threads = positiveInteger('threads', options.threads ?? cores);
   const minParallelFlops = nonNegative('minParallelFlops', options.minParallelFlops ?? 250_000);
+  const minParallelElements = nonNegative('minParallelElements', options.minParallelElements ?? 65_536);
   const spinMicros = nonNegative('spinMicros', options.spinMicros ?? (threads <= cores ? 150 : 0));
   const shared = new SharedMemory({ initialMiB: options.initialMemoryMiB, maxMiB: options.maxMemoryMiB });
   const loaded = loadGemmModule(options.kernel ?? 'auto');
@@ -64,12 +77,42 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
     ? await ThreadPool.start({ helpers: threads - 1, kernel: loaded, memory: shared.memory, scratch, spinMicros }, kernel)
     : undefined;
   let closed = false;
-
+  const checkOpen = (): void => {
+    if (closed) throw new Error('engine: the compute context is closed');
+  };
   function operand(name: string, view: Float32Array, length: number): number {
     if (!shared.owns(view)) throw new TypeError(`gemm: ${name} was not allocated by this context (use ctx.alloc)`);
     if (view.length < length) throw new RangeError(`gemm: ${name} has ${view.length} elements, the shape needs ${length}`);
     return view.byteOffset;
   }
+
+  function dimension(name: string, n: number): void {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${n}`);
+  }
+
+  /** ctx.gemm, with an epilogue (EPILOGUE; `bias`: N values) applied to C once K is reduced — for ops.denseForward. */
+  function gemm(
+    form: GemmForm, M: number, K: number, N: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean,
+    epilogue: number, bias: Float32Array | null,
+  ): void {
+    checkOpen();
+    const code = FORM_CODE[form];
+    if (code === undefined) throw new TypeError(`gemm: unknown form ${String(form)}`);
+    dimension('M', M);
+    dimension('K', K);
+    dimension('N', N);
+    const ap = operand('a', a, M * K), bp = operand('b', b, K * N), cp = operand('c', c, M * N);
+    const biasp = epilogue !== EPILOGUE.None ? operand('bias', bias!, N) : 0;
+    if (M === 0 || N === 0) return;
+    if (!pool || 2 * M * K * N < minParallelFlops) {
+      kernel.gemmBlock(code, M, K, N, ap, bp, cp, accumulate ? 1 : 0, 0, M, 0, N, scratch[0]!, epilogue, biasp);
+    } else {
+      pool.run({ form: code, M, K, N, a: ap, b: bp, c: cp, accumulate, epilogue, bias: biasp }, planChunks(M, N, threads));
+    }
+  }
+
+  const ops = createWasmOps({ kernel: kernel.ops, gemm, pool, shared, threads, minParallelElements, checkOpen });
+  let sumsRegisteredFor: ArrayBufferLike | null = null;
 
   return {
     flavour: loaded.flavour,
@@ -77,24 +120,18 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
     get memoryUsed() {
       return shared.used;
     },
-    alloc: (length: number) => shared.allocFloat32(length),
+    alloc(length: number): Float32Array {
+      const view = shared.allocFloat32(length);
+      if (view.buffer !== sumsRegisteredFor) {
+        // stats.sumSquares on this memory's views (e.g. a training loop's check of network.grads) uses the kernels.
+        registerSumSquares(view.buffer, (a, offset, length) => (closed ? undefined : ops.sumSquares(a, offset, length)));
+        sumsRegisteredFor = view.buffer;
+      }
+      return view;
+    },
+    ops,
     gemm(form: GemmForm, M: number, K: number, N: number, a: Float32Array, b: Float32Array, c: Float32Array, accumulate: boolean): void {
-      if (closed) throw new Error('engine: the compute context is closed');
-      const code = FORM_CODE[form];
-      if (code === undefined) throw new TypeError(`gemm: unknown form ${String(form)}`);
-      for (const [name, n] of [['M', M], ['K', K], ['N', N]] as const) {
-        if (!Number.isInteger(n) || n < 0) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${n}`);
-      }
-      const job = {
-        form: code, M, K, N, accumulate,
-        a: operand('a', a, M * K), b: operand('b', b, K * N), c: operand('c', c, M * N),
-      };
-      if (M === 0 || N === 0) return;
-      if (!pool || 2 * M * K * N < minParallelFlops) {
-        kernel.gemmBlock(code, M, K, N, job.a, job.b, job.c, accumulate ? 1 : 0, 0, M, 0, N, scratch[0]!);
-      } else {
-        pool.run(job, planChunks(M, N, threads));
-      }
+      gemm(form, M, K, N, a, b, c, accumulate, EPILOGUE.None, null);
     },
     async close(): Promise<void> {
       closed = true;

@@ -16,8 +16,13 @@ export interface ChunkPlan {
   readonly chunks: number;
 }
 
-/** Chunks wanted per thread, so that a thread slowed down by the OS leaves its share to the others. */
-const CHUNKS_PER_THREAD = 2;
+/**
+ * Chunks wanted per thread. One: each thread then packs A once and walks longer runs of each row of B, which measured
+ * best on 2 cores (2 threads, GFLOPS, best of 2 × 5 batches: (64,784,256) 95 vs 88 with two chunks per thread,
+ * (128,784,256) 97 vs 91, (784,32,256) 'tn' 109 vs 106, (1024,1024,1024) 105 vs 102; MLP 784-256-256-10 training
+ * +4% at batch 32 and 128). The price: a thread held up by the OS has no second chunk to leave to the others.
+ */
+const CHUNKS_PER_THREAD = 1;
 /** Column chunks are multiples of the kernel's 8-column panel, at least this wide and (unless N is huge) at most this wide. */
 const MIN_CHUNK_COLS = 16;
 const MAX_CHUNK_COLS = 256;

@@ -14,6 +14,7 @@
  */
 import * as act from './activations.js';
 import { view, type Backend, type Real } from './backend.js';
+import { opsOf, type Ops } from './ops.js';
 import { entryView, type ParamEntry, type ParamLayout } from './params.js';
 import type { Rng } from './rng.js';
 import type { Activation, LayerInfo, LayerPlan } from './spec.js';
@@ -51,7 +52,11 @@ function copyAccumulator(acc: Float64Array, out: Real): void {
   for (let j = 0; j < acc.length; j++) out[j] = acc[j];
 }
 
-/** Fully-connected layer with a fused bias and element-wise activation (identity, sigmoid, tanh, relu, leaky-relu, prelu). */
+/**
+ * Fully-connected layer with a fused bias and element-wise activation (identity, sigmoid, tanh, relu, leaky-relu, prelu):
+ * the matmuls on the backend's gemm, the bias and activation (forward) and their gradients with the bias gradient
+ * (backward) in one pass each of the backend's ops (./ops.ts).
+ */
 export class DenseLayer<T extends Real> implements Layer<T> {
   readonly parameters: readonly ParamView<T>[];
   private readonly W: ParamView<T>;
@@ -60,8 +65,7 @@ export class DenseLayer<T extends Real> implements Layer<T> {
   private readonly activation: Exclude<Activation, 'maxout'>;
   /** PReLU only: z + b of the last forward pass (maxBatch, O). */
   private readonly z: T | undefined;
-  private readonly dbAcc: Float64Array;
-  private readonly dalphaAcc: Float64Array;
+  private readonly ops: Ops<T>;
 
   constructor(readonly plan: LayerPlan, private readonly backend: Backend<T>, layout: ParamLayout, params: T, grads: T, maxBatch: number) {
     if (plan.kind !== 'dense' || plan.activation === null || plan.activation === 'maxout') throw new Error(`${plan.name} is not a dense layer`);
@@ -72,40 +76,18 @@ export class DenseLayer<T extends Real> implements Layer<T> {
     this.b = b;
     this.alpha = this.activation === 'prelu' ? alpha : undefined;
     this.z = this.activation === 'prelu' ? backend.alloc(maxBatch * plan.outputs) : undefined;
-    this.dbAcc = new Float64Array(plan.outputs);
-    this.dalphaAcc = new Float64Array(this.alpha ? plan.outputs : 0);
+    this.ops = opsOf(backend);
   }
 
   forward(x: T, y: T, n: number): void {
-    const I = this.plan.inputs, O = this.plan.outputs, b = this.b.value;
-    const z = this.z ?? y;
-    this.backend.gemm('nn', n, I, O, x, this.W.value, z, false);
-    switch (this.activation) {
-      case 'identity': return act.identityForward(z, b, y, n, O);
-      case 'relu': return act.reluForward(z, b, y, n, O);
-      case 'leaky-relu': return act.leakyReluForward(z, b, y, n, O, this.plan.alpha);
-      case 'prelu': return act.preluForward(z, b, this.alpha!.value, y, n, O);
-      case 'sigmoid': return act.sigmoidForward(z, b, y, n, O);
-      case 'tanh': return act.tanhForward(z, b, y, n, O);
-    }
+    const I = this.plan.inputs, O = this.plan.outputs;
+    this.ops.denseForward(this.activation, x, this.W.value, this.b.value, this.z ?? null, y, n, I, O, this.plan.alpha, this.alpha?.value ?? null);
   }
 
   backward(x: T, y: T, dy: T, dx: T | null, n: number): void {
-    const I = this.plan.inputs, O = this.plan.outputs, db = this.dbAcc;
-    db.fill(0);
-    switch (this.activation) {
-      case 'identity': act.identityBackward(y, dy, dy, db, n, O); break;
-      case 'relu': act.reluBackward(y, dy, dy, db, n, O); break;
-      case 'leaky-relu': act.leakyReluBackward(y, dy, dy, db, n, O, this.plan.alpha); break;
-      case 'prelu':
-        this.dalphaAcc.fill(0);
-        act.preluBackward(this.z!, this.alpha!.value, dy, dy, db, this.dalphaAcc, n, O);
-        copyAccumulator(this.dalphaAcc, this.alpha!.grad);
-        break;
-      case 'sigmoid': act.sigmoidBackward(y, dy, dy, db, n, O); break;
-      case 'tanh': act.tanhBackward(y, dy, dy, db, n, O); break;
-    }
-    copyAccumulator(db, this.b.grad);
+    const I = this.plan.inputs, O = this.plan.outputs;
+    const a = this.z ?? y; // PReLU's backward reads z + b, the others their output
+    this.ops.activationBackward(this.activation, a, dy, dy, this.b.grad, n, O, this.plan.alpha, this.alpha?.value ?? null, this.alpha?.grad ?? null);
     this.backend.gemm('tn', I, n, O, x, dy, this.W.grad, false);
     if (dx) this.backend.gemm('nt', n, O, I, dy, this.W.value, dx, false);
   }

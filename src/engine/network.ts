@@ -11,10 +11,11 @@
 import type { Backend, Real } from './backend.js';
 import { initWeights } from './init.js';
 import { createLayer, type Layer } from './layers.js';
-import { checkTargets, Metrics, outputTransform, sumLoss, type Targets } from './losses.js';
+import { checkTargets, Metrics, outputTransform, type Targets } from './losses.js';
+import { opsOf, type Ops, type Penalty } from './ops.js';
 import { Optimizer, type OptimizerConfig, type ResolvedOptimizer } from './optimizers.js';
 import { layoutParams, pack, unpack, type ParamLayout } from './params.js';
-import { regularize } from './regularization.js';
+import { weightRanges } from './regularization.js';
 import { Rng, type RngState } from './rng.js';
 import {
   planLayers, resolveSpec, SpecError, type LayerInfo, type LayerPlan, type NetworkDescription, type NetworkSpec, type ResolvedSpec,
@@ -35,9 +36,9 @@ export interface NetworkOptions<T extends Real = Float32Array> {
 export interface StepTimings {
   /** Copy-in, forward pass, loss, dead-unit bookkeeping. */
   forwardMs: number;
-  /** Backward pass and regularization gradient. */
+  /** Backward pass. */
   backwardMs: number;
-  /** Optimizer update (and the update measurement when layer statistics were asked for). */
+  /** Regularization and optimizer update (one pass), and the update measurement when layer statistics were asked for. */
   updateMs: number;
 }
 
@@ -128,6 +129,9 @@ export class Network<T extends Real = Float32Array> {
   readonly seed: number;
 
   private readonly ctx: Backend<T>;
+  private readonly ops: Ops<T>;
+  /** The weight penalties over the weight matrices, null without any. */
+  private readonly penalty: Penalty | null;
   private readonly optimizerConfig: OptimizerConfig;
   /** acts[0]: the input copy; acts[l + 1]: output of layer l (training workspace). */
   private readonly acts: T[];
@@ -147,12 +151,15 @@ export class Network<T extends Real = Float32Array> {
     this.maxBatch = options.maxBatch;
     this.seed = options.seed;
     this.ctx = options.ctx;
+    this.ops = opsOf(this.ctx);
     this.optimizerConfig = JSON.parse(JSON.stringify(options.optimizer)) as OptimizerConfig;
     this.rng = new Rng(options.seed);
 
     const plans = planLayers(this.resolved);
     this.layout = layoutParams(plans);
     this.parameterCount = this.layout.parameterCount;
+    const { l2, l1 } = this.resolved.regularization;
+    this.penalty = l2 !== 0 || l1 !== 0 ? { l2, l1, ranges: weightRanges(this.layout) } : null;
     this.params = this.ctx.alloc(this.layout.bufferLength);
     this.grads = this.ctx.alloc(this.layout.bufferLength);
     this.optimizer = new Optimizer(options.optimizer, this.ctx, this.layout.bufferLength);
@@ -208,7 +215,7 @@ export class Network<T extends Real = Float32Array> {
     for (let l = 0; l < layers.length; l++) layers[l].forward(acts[l], acts[l + 1], n, training);
     this.lastBatch = n;
     const L = layers.length;
-    return sumLoss(this.resolved.loss, acts[L], this.resolved.outputs, targets, n, withGradient ? this.deltas[L] : null, 1 / n) / n;
+    return this.ops.sumLoss(this.resolved.loss, acts[L], this.resolved.outputs, targets, n, withGradient ? this.deltas[L] : null, 1 / n) / n;
   }
 
   private backward(n: number): void {
@@ -220,13 +227,16 @@ export class Network<T extends Real = Float32Array> {
     }
   }
 
+  /** The penalty's value, its gradient added to `grads` unless null (trainStep folds this into the update instead). */
   private regularization(grads: T | null): number {
-    return regularize(this.layout, this.params, grads, this.resolved.regularization.l2, this.resolved.regularization.l1);
+    if (!this.penalty) return 0;
+    return this.ops.update({ kind: 'none' }, this.params, grads, null, null, this.layout.bufferLength, this.penalty).penalty;
   }
 
   /**
-   * One step of training on n rows: forward (with dropout and noise), loss, backward, regularization, update.
-   * Throws RangeError/TypeError on a bad batch, before changing anything.
+   * One step of training on n rows: forward (with dropout and noise), loss, backward, then regularization and update
+   * (one pass: the penalty's gradient is added to the gradient on the way). Throws RangeError/TypeError on a bad batch,
+   * before changing anything.
    */
   trainStep(x: Real, targets: Targets, n: number, options: TrainStepOptions = {}): StepStats {
     this.checkBatch(x, targets, n, this.maxBatch);
@@ -235,11 +245,10 @@ export class Network<T extends Real = Float32Array> {
     for (let l = 0; l < this.layers.length; l++) this.windows[l]?.observe(this.acts[l + 1], n);
     const t1 = now();
     this.backward(n);
-    const regLoss = this.regularization(this.grads);
     const t2 = now();
     const measure = options.layerStats === true;
     if (measure) (this.weightSnapshot ??= this.ctx.alloc(this.layout.bufferLength)).set(this.params);
-    const { learningRate, gradSquares } = this.optimizer.update(this.params, this.grads);
+    const { learningRate, gradSquares, regLoss } = this.optimizer.update(this.params, this.grads, this.penalty);
     if (measure) this.measureUpdate();
     const t3 = now();
     const stats: StepStats = {
@@ -304,7 +313,7 @@ export class Network<T extends Real = Float32Array> {
       const rows = Math.min(this.maxBatch, n - start);
       const scores = this.forwardInference(x, start, rows);
       const t = targets instanceof Int32Array ? targets.subarray(start, start + rows) : targets.subarray(start * K, (start + rows) * K);
-      sum += sumLoss(kind, scores, K, t, rows, null, 1);
+      sum += this.ops.sumLoss(kind, scores, K, t, rows, null, 1);
       metrics.add(scores, t, rows);
     }
     const dataLoss = sum / n;

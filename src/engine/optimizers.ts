@@ -17,6 +17,7 @@
  * counter t and the m/v buffers, laid out like the parameters) is all an optimizer has; it saves and restores exactly.
  */
 import { FLUSH_BELOW, type Backend, type Real } from './backend.js';
+import { opsOf, type Ops, type Penalty, type UpdateStep } from './ops.js';
 import type { SpecIssue } from './spec.js';
 import { SpecError } from './spec.js';
 
@@ -206,8 +207,10 @@ export function adaptiveUpdate(
 /** What one update did. */
 export interface UpdateResult {
   learningRate: number;
-  /** Σ g² over all parameters: the squared L2 norm of the gradient the update used. */
+  /** Σ g² over all parameters: the squared L2 norm of the gradient the update used (the penalty's gradient included). */
   gradSquares: number;
+  /** The penalty's value ½·l2·Σw² + l1·Σ|w| at the weights before the update (0 without a penalty). */
+  regLoss: number;
 }
 
 /** The saved form of an optimizer: update count and state buffers (in the parameter layout), copied. */
@@ -221,12 +224,14 @@ export class Optimizer<T extends Real> {
   /** State buffers: [v] for momentum/nesterov, [] for sgd, [v] for adagrad/rmsprop (the g² accumulator), [m, v] for adam. */
   readonly buffers: readonly T[];
   private t = 0;
+  private readonly ops: Ops<T>;
 
   constructor(config: OptimizerConfig, backend: Backend<T>, readonly length: number) {
     this.config = resolveOptimizer(config);
     const rule = this.config.rule;
     const count = rule.family === 'momentum' ? (rule.momentum > 0 ? 1 : 0) : rule.beta1 > 0 ? 2 : 1;
     this.buffers = Array.from({ length: count }, () => backend.alloc(length));
+    this.ops = opsOf(backend);
   }
 
   /** Updates done so far. */
@@ -239,23 +244,28 @@ export class Optimizer<T extends Real> {
     return scheduledRate(this.config.learningRate, this.config.schedule, t);
   }
 
-  /** One update of `w` from `g` (the gradient of the total loss). */
-  update(w: T, g: T): UpdateResult {
+  /**
+   * One update of `w` from `g`: the gradient of the total loss, or — with a penalty — of the data loss, the penalty's
+   * gradient being added to `g` first (in the same pass of the backend's ops; see ./ops.ts).
+   */
+  update(w: T, g: T, penalty: Penalty | null = null): UpdateResult {
     const learningRate = this.learningRate();
     const rule = this.config.rule;
     this.t++;
-    let gradSquares: number;
+    let step: UpdateStep, m: T | null = null, v: T | null;
     if (rule.family === 'momentum') {
-      gradSquares = momentumUpdate(w, g, this.buffers[0] ?? null, this.length, learningRate, rule.momentum, rule.nesterov);
+      step = { kind: 'momentum', learningRate, momentum: rule.momentum, nesterov: rule.nesterov };
+      v = this.buffers[0] ?? null;
     } else {
       const c1 = rule.biasCorrection ? 1 - Math.pow(rule.beta1, this.t) : 1;
       const c2 = rule.biasCorrection ? 1 - Math.pow(rule.beta2, this.t) : 1;
+      step = { kind: 'adaptive', learningRate, beta1: rule.beta1, beta2: rule.beta2, gamma: rule.gamma, epsilon: rule.epsilon, c1, c2 };
       const [first, second] = this.buffers;
-      const m = this.buffers.length === 2 ? first : null;
-      const v = this.buffers.length === 2 ? second : first;
-      gradSquares = adaptiveUpdate(w, g, m, v, this.length, learningRate, rule.beta1, rule.beta2, rule.gamma, rule.epsilon, c1, c2);
+      m = this.buffers.length === 2 ? first : null;
+      v = this.buffers.length === 2 ? second : first;
     }
-    return { learningRate, gradSquares };
+    const sums = this.ops.update(step, w, g, m, v, this.length, penalty);
+    return { learningRate, gradSquares: sums.gradSquares, regLoss: sums.penalty };
   }
 
   /** Restores the update count and copies the state buffers in. */

@@ -1,6 +1,7 @@
 /**
- * A pool of worker_threads that compute GEMM chunks together with the calling thread, all over one shared
- * WebAssembly.Memory (see pool-protocol.ts for the job protocol and gemm-plan.ts for the cut of C into chunks).
+ * A pool of worker_threads that compute the chunks of a job together with the calling thread, all over one shared
+ * WebAssembly.Memory: a GEMM (gemm-plan.ts cuts C into chunks) or an element-wise pass (ops-wasm.ts). See
+ * pool-protocol.ts for the job protocol.
  *
  * Synchronization costs microseconds, not milliseconds: idle pool threads spin on the ticket for `spinMicros` before
  * sleeping in Atomics.wait, and the caller spins on Atomics.load while the others finish their last chunks. A caller
@@ -18,7 +19,8 @@ import { isMainThread, Worker } from 'node:worker_threads';
 import type { ChunkPlan } from './gemm-plan.js';
 import type { GemmKernel, GemmModule } from './kernels/gemm-wasm.js';
 import {
-  createControl, generationOf, nextGeneration, runChunks, Slot, takeError, ticketOf, type Control,
+  createControl, generationOf, JobKind, MAX_CHUNKS, nextGeneration, retiredTicketOf, runChunks, Slot, takeError, ticketOf,
+  type Control,
 } from './pool-protocol.js';
 import type { PoolThreadData, ThreadMessage } from './pool-thread-loop.js';
 
@@ -45,6 +47,10 @@ export interface GemmJob {
   readonly b: number;
   readonly c: number;
   readonly accumulate: boolean;
+  /** What happens to C once K is reduced (EPILOGUE in kernels/gemm-wasm.ts); default none. */
+  readonly epilogue?: number;
+  /** Byte address of the epilogue's bias (N f32). */
+  readonly bias?: number;
 }
 
 /** Under tsx the thread starts from a small .mjs that can load TypeScript; compiled, from the .js beside this file. */
@@ -141,9 +147,10 @@ export class ThreadPool {
 
   /** Computes `job` cut as `plan`, on the caller and the pool threads; returns when all of C is written. */
   run(job: GemmJob, plan: ChunkPlan): void {
-    if (this.closing) throw new Error('engine: the compute context is closed');
-    if (this.failure) throw this.failure;
+    this.checkUsable();
+    this.retire();
     const ints = this.control.ints;
+    ints[Slot.Kind] = JobKind.Gemm;
     ints[Slot.Form] = job.form;
     ints[Slot.M] = job.M;
     ints[Slot.K] = job.K;
@@ -152,16 +159,49 @@ export class ThreadPool {
     ints[Slot.B] = job.b;
     ints[Slot.C] = job.c;
     ints[Slot.Accumulate] = job.accumulate ? 1 : 0;
+    ints[Slot.Epilogue] = job.epilogue ?? 0;
+    ints[Slot.Bias] = job.bias ?? 0;
     ints[Slot.ChunkRows] = plan.chunkRows;
     ints[Slot.ChunkCols] = plan.chunkCols;
     ints[Slot.ColChunks] = plan.colChunks;
     ints[Slot.Chunks] = plan.chunks;
-    Atomics.store(ints, Slot.Done, 0);
-    this.publish(plan.chunks);
+    this.runJob(plan.chunks, 'gemm');
+  }
+
+  /**
+   * Runs chunks 0 … chunks − 1 of the element-wise job `job` (kernel.ops.runChunk) whose argument block is at `args`,
+   * on the caller and the pool threads; returns when all are done.
+   */
+  runOps(job: number, args: number, chunks: number): void {
+    this.checkUsable();
+    if (!Number.isInteger(chunks) || chunks < 1 || chunks > MAX_CHUNKS) throw new RangeError(`engine: ${chunks} chunks (1 to ${MAX_CHUNKS})`);
+    this.retire();
+    const ints = this.control.ints;
+    ints[Slot.Kind] = JobKind.Ops;
+    ints[Slot.OpsJob] = job;
+    ints[Slot.OpsArgs] = args;
+    ints[Slot.Chunks] = chunks;
+    this.runJob(chunks, 'element-wise');
+  }
+
+  /** Makes every claim on the previous job fail from now on, before its slots are overwritten (see pool-protocol.ts). */
+  private retire(): void {
+    Atomics.store(this.control.ints, Slot.Ticket, retiredTicketOf(this.generation));
+  }
+
+  private checkUsable(): void {
+    if (this.closing) throw new Error('engine: the compute context is closed');
+    if (this.failure) throw this.failure;
+  }
+
+  /** Publishes the job written in the slots, computes chunks with the others, waits for all, rethrows a failure. */
+  private runJob(chunks: number, what: string): void {
+    Atomics.store(this.control.ints, Slot.Done, 0);
+    this.publish(chunks);
     runChunks(this.control, this.callerKernel, this.callerScratch, 0, this.generation);
-    this.awaitDone(plan.chunks);
+    this.awaitDone(chunks);
     const error = takeError(this.control);
-    if (error) throw new Error(`engine: gemm chunk failed in thread ${error.thread}: ${error.message}`);
+    if (error) throw new Error(`engine: ${what} chunk failed in thread ${error.thread}: ${error.message}`);
   }
 
   /** Stops the threads; resolves once all have exited. Idempotent. */

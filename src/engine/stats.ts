@@ -36,8 +36,30 @@ export interface LayerStats {
   saturatedFraction: number | null;
 }
 
-/** Σ a[i]² over [offset, offset + length). */
+/**
+ * Σ a[i]² over [offset, offset + length) of a Float32Array in a fast context's shared memory, by that context's
+ * kernels; undefined when the context is closed. Registered per memory buffer by ./fast-context.ts, in the thread that
+ * created the context (the only one that may drive it).
+ */
+type FastSumSquares = (a: Float32Array, offset: number, length: number) => number | undefined;
+const fastSumSquares = new WeakMap<ArrayBufferLike, FastSumSquares>();
+
+/** Lets sumSquares use a fast context's kernels on views of `buffer` (see FastSumSquares). */
+export function registerSumSquares(buffer: ArrayBufferLike, sum: FastSumSquares): void {
+  fastSumSquares.set(buffer, sum);
+}
+
+/**
+ * Σ a[i]² over [offset, offset + length). In double precision, in order (two interleaved sums); except for a
+ * Float32Array in the memory of an open fast context of this thread, which its WASM kernels sum (in parallel for long
+ * ones; f32 block sums added in f64, within 16 ulp of the sequential sum — see Ops.sumSquares): a training loop that
+ * checks the gradient norm of a large network every step then pays microseconds, not a JavaScript pass.
+ */
 export function sumSquares(a: Real, offset = 0, length = a.length - offset): number {
+  if (a instanceof Float32Array) {
+    const fast = fastSumSquares.get(a.buffer)?.(a, offset, length);
+    if (fast !== undefined) return fast;
+  }
   let s0 = 0, s1 = 0;
   const end = offset + length;
   let i = offset;

@@ -15,10 +15,18 @@ import { relaxedSimdAvailable, type WasmFlavour } from '../../src/engine/kernels
 const FORMS: readonly GemmForm[] = ['nn', 'nt', 'tn'];
 const flavours: WasmFlavour[] = relaxedSimdAvailable() ? ['simd', 'relaxed-simd'] : ['simd'];
 
-/** [M, K, N]: ones, odd sizes, sizes off the 4×8 register tile, K across the 256-deep and N across the 128-wide B blocks. */
+/**
+ * [M, K, N]: ones, odd sizes, sizes off the 4×8 register tile, K across the 256-deep and N across the 128-wide B blocks;
+ * and each path of gemmBlock: narrow C computed transposed (N < 8 < M: [7, 1, 3], [31, 33, 7], [300, 100, 3],
+ * [100, 300, 3], [40, 600, 5] over 3 K blocks, [9, 2, 3] with a 1-row panel), B read in place for ≤ 8 rows ([1, 5, 9],
+ * [3, 2, 100], [6, 257, 255], [8, 3000, 9], [3, 1000, 21]; 2×16 tiles for 1 or 2 rows: [2, 300, 100], [1, 40, 33],
+ * [2, 1, 130]; not past K = 5461: [5, 6000, 12]), and packed.
+ */
 const SHAPES: readonly (readonly [number, number, number])[] = [
   [1, 1, 1], [1, 7, 1], [1, 5, 9], [7, 1, 3], [4, 8, 8], [5, 9, 17], [3, 2, 100], [31, 33, 7],
   [12, 64, 24], [13, 300, 130], [33, 513, 77], [6, 257, 255], [64, 70, 10], [2, 1, 130],
+  [300, 100, 3], [100, 300, 3], [40, 600, 5], [9, 2, 3], [8, 3000, 9], [3, 1000, 21], [5, 6000, 12], [300, 2, 100], [300, 3, 100],
+  [2, 300, 100], [1, 40, 33],
 ];
 
 /** A small seeded generator, so a failure can be replayed. */

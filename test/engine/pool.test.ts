@@ -75,6 +75,31 @@ describe('thread pool', () => {
     });
   }
 
+  test('thousands of back-to-back jobs of varying sizes, oversubscribed, complete with the same results', { timeout: 120_000 }, async () => {
+    // Threads that are preempted between reading a ticket and reading a job's slots must never run (or count) a chunk
+    // of the next job: gemms and element-wise jobs of 1 to 17 chunks alternate, on more threads than cores, sleeping at once.
+    const run = async (options: FastContextOptions): Promise<Uint8Array> => {
+      const ctx = await createFastContext({ ...options, minParallelFlops: 0, minParallelElements: 0 });
+      const host = inputs(48, 40, 64, 11);
+      const a = ctx.alloc(host.a.length), b = ctx.alloc(host.b.length), c = ctx.alloc(48 * 64);
+      a.set(host.a);
+      b.set(host.b);
+      const w = ctx.alloc(5 * 16384 + 3).fill(1), g = ctx.alloc(w.length).fill(0.5), v = ctx.alloc(w.length);
+      const y = ctx.alloc(48 * 64);
+      for (let i = 0; i < 1500; i++) {
+        ctx.gemm(i % 3 === 0 ? 'nn' : 'tn', 48, 40, i % 2 === 0 ? 64 : 8, a, b, c, i % 5 === 0);
+        ctx.ops.update({ kind: 'momentum', learningRate: 1e-3, momentum: 0.9, nesterov: false }, w, g, null, v, i % 4 === 0 ? 16 : w.length, null);
+        ctx.ops.activationForward('relu', c, b, y, 48, 64, 0, null);
+      }
+      const out = new Uint8Array([...new Uint8Array(c.slice().buffer), ...new Uint8Array(w.slice().buffer), ...new Uint8Array(y.slice().buffer)]);
+      await ctx.close();
+      return out;
+    };
+    const one = await run({ threads: 1 });
+    assert.deepEqual(await run({ threads: 3, spinMicros: 0 }), one);
+    assert.deepEqual(await run({ threads: 2, spinMicros: 20 }), one);
+  });
+
   test('a context created inside a worker thread works (its caller may sleep) and matches the main thread', async () => {
     const [M, K, N] = [96, 200, 150];
     const host = inputs(M, K, N, 3);

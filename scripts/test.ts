@@ -33,6 +33,8 @@ const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-conc
   stdio: 'inherit',
   env: { ...process.env, DATABASE_URL: databaseUrl, QUEUE_PREFIX: `ty-test-${suffix}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
 });
+// Ctrl-C or a CI timeout: stop the tests, then still drop the database below.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
 const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 await dropDatabase(databaseUrl).catch((error: unknown) => console.error(`could not drop ${databaseUrl}: ${(error as Error).message}`));
 process.exit(code);

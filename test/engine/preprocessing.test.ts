@@ -26,7 +26,7 @@ function covariance(x: ArrayLike<number>, n: number, d: number): { mean: number[
   return { mean, cov };
 }
 
-describe('Jacobi eigen solver', () => {
+describe('symmetric eigen solver (Householder + QL)', () => {
   test('decomposes a random symmetric matrix: A·v = λ·v, orthonormal vectors, sorted values', () => {
     const rng = new Rng(1);
     const d = 7;

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import { startThread } from '../src/engine/thread-entry.js';
 import { publishJobEvent, type MetricRecord } from '../src/queue/job-events.js';
 import type { BenchService } from './service-setup.js';
 import type { ClientsData, ClientsReply } from './service-fanout-clients.js';
@@ -38,7 +38,7 @@ export async function measureFanout(service: BenchService, options: FanoutOption
   const { services, tenant } = service;
   const job = await services.db.job.create({ data: { tenantId: tenant.id, spec: {}, parameterCount: 1, totalSteps: options.messages, status: 'running', attempt: 1 } });
   const data: ClientsData = { url: `${service.url.replace(/^http/, 'ws')}/v1/jobs/${job.id}/stream`, key: tenant.key, subscribers: options.subscribers, messages: options.messages };
-  const worker = new Worker(new URL('./service-fanout-boot.mjs', import.meta.url), { workerData: data });
+  const worker = startThread(new URL('./service-fanout-clients.ts', import.meta.url), { workerData: data });
   const replies: ClientsReply[] = [];
   worker.on('message', (m: ClientsReply) => replies.push(m));
   const next = async (): Promise<ClientsReply> => {

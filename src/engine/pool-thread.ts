@@ -1,5 +1,5 @@
 /**
- * Entry point of one engine pool thread (started by pool.ts, through pool-thread-boot.mjs under tsx).
+ * Entry point of one engine pool thread (started by pool.ts through thread-entry.ts).
  * Instantiates the kernel over the shared memory, says 'ready', then runs chunks of each published job until stopped.
  */
 import { parentPort, workerData } from 'node:worker_threads';

@@ -15,7 +15,8 @@
  * Once started, the threads are unref'd: they never keep the process alive. close() stops them and resolves once they
  * have exited.
  */
-import { isMainThread, Worker } from 'node:worker_threads';
+import { isMainThread, type Worker } from 'node:worker_threads';
+import { startThread } from './thread-entry.js';
 import type { ChunkPlan } from './gemm-plan.js';
 import type { GemmKernel, GemmModule } from './kernels/gemm-wasm.js';
 import {
@@ -53,29 +54,7 @@ export interface GemmJob {
   readonly bias?: number;
 }
 
-/** Under tsx the thread starts from a small .mjs that can load TypeScript; compiled, from the .js beside this file. */
-const threadEntry = import.meta.url.endsWith('.ts')
-  ? new URL('./pool-thread-boot.mjs', import.meta.url)
-  : new URL('./pool-thread.js', import.meta.url);
-
-/**
- * The parent's Node options minus those that only make sense for a main script: a worker refuses `--input-type`
- * (set by e.g. `node --input-type=module -e …`), and `-e`/`-p` belong to the parent's own script.
- */
-function threadExecArgv(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg.startsWith('--input-type=')) continue;
-    if (['--input-type', '-e', '--eval', '-p', '--print'].includes(arg)) {
-      i++; // and its value
-      continue;
-    }
-    if (arg.startsWith('--eval=') || arg.startsWith('--print=')) continue;
-    out.push(arg);
-  }
-  return out;
-}
+const THREAD_ENTRY = new URL('./pool-thread.ts', import.meta.url);
 
 export class ThreadPool {
   private failure: Error | undefined;
@@ -116,7 +95,7 @@ export class ThreadPool {
         scratch: options.scratch[index]!,
         spinMicros: options.spinMicros,
       };
-      const worker = new Worker(threadEntry, { workerData, name: `trainyard-engine-${index}`, execArgv: threadExecArgv(process.execArgv) });
+      const worker = startThread(THREAD_ENTRY, { workerData, name: `trainyard-engine-${index}` });
       workers.push(worker);
       exits.push(new Promise((resolve) => worker.once('exit', () => resolve())));
       readies.push(new Promise((resolve, reject) => {

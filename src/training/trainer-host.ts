@@ -4,15 +4,12 @@
  * dies without a final message (an uncaught error, out of memory, a non-zero exit) into an `error` message, so the
  * caller always gets exactly one final message.
  */
-import { Worker } from 'node:worker_threads';
+import { startThread } from '../engine/thread-entry.js';
 import {
   acknowledge, createControlBlock, requestStop, type ControlBlock, type StopCommand, type TrainerInput, type TrainerMessage,
 } from './trainer-protocol.js';
 
-/** Under tsx the thread starts from a small .mjs that can load TypeScript; compiled, from the .js beside this file. */
-const threadEntry = import.meta.url.endsWith('.ts')
-  ? new URL('./trainer-thread-boot.mjs', import.meta.url)
-  : new URL('./trainer-thread.js', import.meta.url);
+const THREAD_ENTRY = new URL('./trainer-thread.ts', import.meta.url);
 
 const FINAL: ReadonlySet<TrainerMessage['type']> = new Set(['finished', 'stopped', 'diverged', 'error']);
 
@@ -31,7 +28,7 @@ export function startTrainer(input: Omit<TrainerInput, 'control'>, onMessage: (m
   const control = createControlBlock();
   const workerData: TrainerInput = { ...input, control };
   const transferList = [input.dataset.x.buffer, input.dataset.y.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
-  const worker = new Worker(threadEntry, { workerData, transferList, name: `trainer ${input.jobId}` });
+  const worker = startThread(THREAD_ENTRY, { workerData, transferList, name: `trainer ${input.jobId}` });
   let final = false;
   const deliver = (message: TrainerMessage) => {
     if (final) return;

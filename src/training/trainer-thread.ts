@@ -1,5 +1,5 @@
 /**
- * Entry point of a trainer thread (started by ./trainer-host.ts, through ./trainer-thread-boot.mjs under tsx): runs
+ * Entry point of a trainer thread (started by ./trainer-host.ts through src/engine/thread-entry.ts): runs
  * the job it was given and reports to its parent. Any error is sent to the parent as an `error` message, never lost.
  */
 import { parentPort, workerData } from 'node:worker_threads';

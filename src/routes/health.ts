@@ -17,7 +17,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
     const files = migrations;
     const [postgres, pending, redisCheck] = await Promise.all([
       settle(db.$queryRaw`SELECT 1`.then(() => 'ok')),
-      settle(pendingMigrations((sql) => db.$queryRawUnsafe<{ migration_name: string }[]>(sql), files).then((p) => p)),
+      settle(pendingMigrations((sql) => db.$queryRawUnsafe<{ migration_name: string }[]>(sql), files)),
       settle(redis.ping().then(() => 'ok')),
     ]);
     const checks: Record<string, Check> = {

@@ -1,15 +1,14 @@
 /**
  * What a checkpoint's `state` bytes hold: everything for an exact continuation of a job.
  *
- *   bytes 0–3   magic "TYCK"
- *   bytes 4–7   format version (u32 LE), currently 1
- *   bytes 8–11  J, byte length of the JSON part (u32 LE)
- *   12 … 12+J   UTF-8 JSON {loop: LoopState, preprocessing: FittedPreprocessing}
- *   then        the engine's saved network state (Network.saveState: parameters, optimizer state, step, RNG)
+ * The engine's envelope (src/engine/envelope.ts) with magic "TYCK", version 1, and
+ *   header  {loop: LoopState, preprocessing: FittedPreprocessing}
+ *   body    the engine's saved network state (Network.saveState: parameters, optimizer state, step, RNG)
  *
  * The epoch's shuffled order is not stored: it is derived from (seed, epoch) (./split.ts), so the position in it is
  * enough. Float64 numbers round-trip through JSON exactly.
  */
+import { decodeEnvelope, encodeEnvelope } from '../engine/envelope.js';
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
 import { freshHealthState, type HealthState } from './health/state.js';
 import type { EvalSummary } from './trainer-protocol.js';
@@ -43,41 +42,25 @@ export interface CheckpointState {
   engine: Uint8Array;
 }
 
-const MAGIC = [0x54, 0x59, 0x43, 0x4b]; // "TYCK"
+const MAGIC = 'TYCK';
 const VERSION = 1;
 
 export function encodeCheckpoint(state: CheckpointState): Uint8Array<ArrayBuffer> {
-  const json = new TextEncoder().encode(JSON.stringify({ loop: state.loop, preprocessing: state.preprocessing }));
-  const out = new Uint8Array(12 + json.length + state.engine.byteLength);
-  out.set(MAGIC, 0);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(4, VERSION, true);
-  dv.setUint32(8, json.length, true);
-  out.set(json, 12);
-  out.set(state.engine, 12 + json.length);
-  return out;
+  const { bytes, bodyStart } = encodeEnvelope(MAGIC, VERSION, { loop: state.loop, preprocessing: state.preprocessing }, state.engine.byteLength);
+  bytes.set(state.engine, bodyStart);
+  return bytes;
 }
 
 export function decodeCheckpoint(bytes: Uint8Array): CheckpointState {
   const fail = (why: string): never => {
     throw new Error(`not a valid checkpoint: ${why}`);
   };
-  if (bytes.length < 12 || MAGIC.some((m, i) => bytes[i] !== m)) fail('bad magic');
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = dv.getUint32(4, true);
-  if (version !== VERSION) fail(`unsupported version ${version}`);
-  const jsonLength = dv.getUint32(8, true);
-  if (12 + jsonLength > bytes.length) fail('truncated');
-  let parsed: { loop?: LoopState; preprocessing?: FittedPreprocessing };
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + jsonLength))) as typeof parsed;
-  } catch {
-    return fail('unreadable JSON part');
-  }
+  const envelope = decodeEnvelope(bytes, MAGIC, VERSION, 'checkpoint');
+  const parsed = (envelope.header ?? {}) as { loop?: LoopState; preprocessing?: FittedPreprocessing };
   const loop = parsed.loop;
   if (!loop || !Number.isInteger(loop.epoch) || !Number.isInteger(loop.position) || !Number.isInteger(loop.step)) fail('no loop state');
   if (!parsed.preprocessing) fail('no preprocessing');
   // Checkpoints written before the health detectors existed have no state for them: they start afresh.
   const withHealth: LoopState = { ...loop!, health: loop!.health ?? freshHealthState() };
-  return { loop: withHealth, preprocessing: parsed.preprocessing!, engine: bytes.slice(12 + jsonLength) };
+  return { loop: withHealth, preprocessing: parsed.preprocessing!, engine: bytes.slice(envelope.bodyStart) };
 }

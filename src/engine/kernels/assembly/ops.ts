@@ -436,14 +436,14 @@ const A_LR = 9, A_MU = 10, A_BETA1 = 11, A_BETA2 = 12, A_GAMMA = 13, A_EPSILON =
  */
 // @ts-ignore: decorator
 @inline function updateVector(
-  kind: i32, regularized: bool, wv: v128, gv: v128, w: usize, g: usize, m: usize, v: usize, count: i32,
+  kind: i32, regularized: bool, hasG: bool, wv: v128, gv: v128, w: usize, g: usize, m: usize, v: usize, count: i32,
   negLr: v128, mu: v128, onePlusMu: v128, beta1: v128, oneMinusBeta1: v128, beta2: v128, gamma: v128, step: v128,
   inv2: v128, epsilon: v128, l2: v128, l1: v128,
 ): v128 {
   const zero = f32x4.splat(0);
   if (regularized) {
     const sign = v128.and(v128.or(v128.and(wv, i32x4.splat(0x80000000)), f32x4.splat(1)), f32x4.ne(wv, zero));
-    if (g != 0) {
+    if (hasG) {
       gv = f32x4.add(gv, madd(l1, sign, f32x4.mul(l2, wv)));
       storePartial(g, gv, count);
     }
@@ -490,6 +490,9 @@ const BLOCK: i32 = 8;
 // @ts-ignore: decorator
 @inline function updateLoop(kind: i32, regularized: bool, args: usize, start: i32, end: i32, sums: usize): void {
   const w = <usize>arg(args, A_W), g = <usize>arg(args, A_G), m = <usize>arg(args, A_M), v = <usize>arg(args, A_V);
+  // Whether there is a gradient buffer: decided on its base address, never on base + offset (which is non-zero past the
+  // first vector even when the base is 0 — the bug that made evaluate() write l2·w over the start of memory).
+  const hasG = g != 0;
   const lr = <f32>arg(args, A_LR), muS = <f32>arg(args, A_MU), c1 = <f32>arg(args, A_C1);
   const negLr = f32x4.splat(-lr), mu = f32x4.splat(muS), onePlusMu = f32x4.splat(1 + muS);
   const beta1 = f32x4.splat(<f32>arg(args, A_BETA1)), oneMinusBeta1 = f32x4.splat(<f32>(1 - arg(args, A_BETA1)));
@@ -507,13 +510,13 @@ const BLOCK: i32 = 8;
     const o = <usize>i << 2;
     const w0 = v128.load(w + o), w1 = v128.load(w + o, 16), w2 = v128.load(w + o, 32), w3 = v128.load(w + o, 48);
     let g0 = zero, g1 = zero, g2 = zero, g3 = zero;
-    if (g != 0) {
+    if (hasG) {
       g0 = v128.load(g + o); g1 = v128.load(g + o, 16); g2 = v128.load(g + o, 32); g3 = v128.load(g + o, 48);
     }
-    g0 = updateVector(kind, regularized, w0, g0, w + o, g + o, m + o, v + o, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
-    g1 = updateVector(kind, regularized, w1, g1, w + o + 16, g + o + 16, m + o + 16, v + o + 16, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
-    g2 = updateVector(kind, regularized, w2, g2, w + o + 32, g + o + 32, m + o + 32, v + o + 32, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
-    g3 = updateVector(kind, regularized, w3, g3, w + o + 48, g + o + 48, m + o + 48, v + o + 48, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
+    g0 = updateVector(kind, regularized, hasG, w0, g0, w + o, g + o, m + o, v + o, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
+    g1 = updateVector(kind, regularized, hasG, w1, g1, w + o + 16, g + o + 16, m + o + 16, v + o + 16, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
+    g2 = updateVector(kind, regularized, hasG, w2, g2, w + o + 32, g + o + 32, m + o + 32, v + o + 32, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
+    g3 = updateVector(kind, regularized, hasG, w3, g3, w + o + 48, g + o + 48, m + o + 48, v + o + 48, 4, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
     gs0 = madd(g0, g0, gs0); gs1 = madd(g1, g1, gs1); gs2 = madd(g2, g2, gs2); gs3 = madd(g3, g3, gs3);
     if (regularized) {
       ws0 = madd(w0, w0, ws0); ws1 = madd(w1, w1, ws1); ws0 = madd(w2, w2, ws0); ws1 = madd(w3, w3, ws1);
@@ -536,8 +539,8 @@ const BLOCK: i32 = 8;
     const o = <usize>i << 2;
     const w0 = count == 4 ? v128.load(w + o) : loadPartial(w + o, count);
     let g0 = zero;
-    if (g != 0) g0 = count == 4 ? v128.load(g + o) : loadPartial(g + o, count);
-    g0 = updateVector(kind, regularized, w0, g0, w + o, g + o, m + o, v + o, count, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
+    if (hasG) g0 = count == 4 ? v128.load(g + o) : loadPartial(g + o, count);
+    g0 = updateVector(kind, regularized, hasG, w0, g0, w + o, g + o, m + o, v + o, count, negLr, mu, onePlusMu, beta1, oneMinusBeta1, beta2, gamma, step, inv2, epsilon, l2, l1);
     gs0 = madd(g0, g0, gs0);
     if (regularized) {
       ws0 = madd(w0, w0, ws0);

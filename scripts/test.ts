@@ -31,7 +31,8 @@ const requested = process.argv.slice(2);
 const files = requested.length ? requested : testFiles('test');
 const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, DATABASE_URL: databaseUrl, QUEUE_PREFIX: `ty-test-${suffix}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+  // ENGINE_CHECKS=1: every engine context checks its guard words after every kernel call (src/engine/shared-memory.ts).
+  env: { ...process.env, DATABASE_URL: databaseUrl, QUEUE_PREFIX: `ty-test-${suffix}`, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ENGINE_CHECKS: process.env.ENGINE_CHECKS ?? '1' },
 });
 // Ctrl-C or a CI timeout: stop the tests, then still drop the database below.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));

@@ -14,8 +14,8 @@ import type { Ops } from './ops.js';
 export type Real = Float32Array | Float64Array;
 
 export interface Backend<T extends Real> {
-  /** A zero-filled buffer that lives as long as the backend. */
-  alloc(length: number): T;
+  /** A zero-filled buffer that lives as long as the backend; `name` says what it holds (memory-check messages name it). */
+  alloc(length: number, name?: string): T;
   /** C = op(A)·op(B), or C += op(A)·op(B) when `accumulate`; forms as in ./compute.ts. C must not overlap A or B. */
   gemm(form: GemmForm, M: number, K: number, N: number, a: T, b: T, c: T, accumulate: boolean): void;
   /** The element-wise ops on this backend's buffers (./ops.ts); absent means the TypeScript reference ones. */

@@ -29,7 +29,8 @@ export interface ComputeContext {
   /** Threads that share a matmul (1 = the calling thread alone). */
   readonly threads: number;
   /** A zero-filled, 16-byte aligned buffer that lives as long as the context. */
-  alloc(length: number): Float32Array;
+  /** A zero-filled buffer of `length` floats; `name` says what it holds (memory-check messages name it). */
+  alloc(length: number, name?: string): Float32Array;
   /**
    * C = op(A)·op(B), or C += op(A)·op(B) when `accumulate` is true; shapes as in {@link GemmForm}.
    * Deterministic: every element of C is reduced by one thread in a fixed order, so the result is

@@ -43,6 +43,20 @@ export interface FastContextOptions {
    * threads never outnumber the cores.
    */
   spinMicros?: number;
+  /**
+   * Memory checks: guard words between allocations (and at address 0), checked after every kernel call and element-wise
+   * pass; every operand must lie inside one allocation. A hit throws an EngineMemoryError naming the operation and the
+   * buffer (see ./shared-memory.ts). Default: on when the environment has ENGINE_CHECKS=1 (the tests run so), else off.
+   */
+  checks?: boolean;
+}
+
+/**
+ * ENGINE_CHECKS=1 as the default of {@link FastContextOptions.checks}. The engine reads this one variable itself (it
+ * runs in tests, benchmarks and trainer threads that have no Config); src/config.ts validates it and documents it.
+ */
+export function checksFromEnvironment(): boolean {
+  return process.env.ENGINE_CHECKS === '1';
 }
 
 /** A ComputeContext that also tells how much of its memory is in use. */
@@ -50,6 +64,8 @@ export interface FastContext extends ComputeContext {
   readonly flavour: Exclude<KernelFlavour, 'reference'>;
   /** Bytes of the shared memory handed out so far (buffers, thread scratch, alignment). */
   readonly memoryUsed: number;
+  /** Whether memory checks are on (see FastContextOptions.checks). */
+  readonly checks: boolean;
   readonly ops: Ops<Float32Array>;
 }
 
@@ -69,10 +85,11 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
   const minParallelFlops = nonNegative('minParallelFlops', options.minParallelFlops ?? 250_000);
   const minParallelElements = nonNegative('minParallelElements', options.minParallelElements ?? 65_536);
   const spinMicros = nonNegative('spinMicros', options.spinMicros ?? (threads <= cores ? 150 : 0));
-  const shared = new SharedMemory({ initialMiB: options.initialMemoryMiB, maxMiB: options.maxMemoryMiB });
+  const checks = options.checks ?? checksFromEnvironment();
+  const shared = new SharedMemory({ initialMiB: options.initialMemoryMiB, maxMiB: options.maxMemoryMiB, checks });
   const loaded = loadGemmModule(options.kernel ?? 'auto');
   const kernel = instantiateGemm(loaded, shared.memory);
-  const scratch = Array.from({ length: threads }, () => shared.reserve(kernel.scratchBytes));
+  const scratch = Array.from({ length: threads }, (_, i) => shared.reserve(kernel.scratchBytes, `scratch of thread ${i}`));
   const pool = threads > 1
     ? await ThreadPool.start({ helpers: threads - 1, kernel: loaded, memory: shared.memory, scratch, spinMicros }, kernel)
     : undefined;
@@ -81,7 +98,7 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
     if (closed) throw new Error('engine: the compute context is closed');
   };
   function operand(name: string, view: Float32Array, length: number): number {
-    if (!shared.owns(view)) throw new TypeError(`gemm: ${name} was not allocated by this context (use ctx.alloc)`);
+    shared.locate(view, `gemm: ${name}`);
     if (view.length < length) throw new RangeError(`gemm: ${name} has ${view.length} elements, the shape needs ${length}`);
     return view.byteOffset;
   }
@@ -109,6 +126,7 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
     } else {
       pool.run({ form: code, M, K, N, a: ap, b: bp, c: cp, accumulate, epilogue, bias: biasp }, planChunks(M, N, threads));
     }
+    if (checks) shared.verify(`gemm ${form} (M=${M}, K=${K}, N=${N})`);
   }
 
   const ops = createWasmOps({ kernel: kernel.ops, gemm, pool, shared, threads, minParallelElements, checkOpen });
@@ -120,8 +138,9 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
     get memoryUsed() {
       return shared.used;
     },
-    alloc(length: number): Float32Array {
-      const view = shared.allocFloat32(length);
+    checks,
+    alloc(length: number, name = 'buffer'): Float32Array {
+      const view = shared.allocFloat32(length, name);
       if (view.buffer !== sumsRegisteredFor) {
         // stats.sumSquares on this memory's views (e.g. a training loop's check of network.grads) uses the kernels.
         registerSumSquares(view.buffer, (a, offset, length) => (closed ? undefined : ops.sumSquares(a, offset, length)));

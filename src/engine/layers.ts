@@ -63,8 +63,11 @@ export class DenseLayer<T extends Real> implements Layer<T> {
   private readonly b: ParamView<T>;
   private readonly alpha: ParamView<T> | undefined;
   private readonly activation: Exclude<Activation, 'maxout'>;
-  /** PReLU only: z + b of the last forward pass (maxBatch, O). */
+  /** PReLU only: z + b of the last training forward pass (maxBatch, O), which backward reads. */
   private readonly z: T | undefined;
+  /** PReLU only: z + b of inference passes, allocated on first use — inference never touches the training workspace. */
+  private inferenceZ: T | undefined;
+  private readonly maxBatch: number;
   private readonly ops: Ops<T>;
 
   constructor(readonly plan: LayerPlan, private readonly backend: Backend<T>, layout: ParamLayout, params: T, grads: T, maxBatch: number) {
@@ -75,13 +78,20 @@ export class DenseLayer<T extends Real> implements Layer<T> {
     this.W = W;
     this.b = b;
     this.alpha = this.activation === 'prelu' ? alpha : undefined;
-    this.z = this.activation === 'prelu' ? backend.alloc(maxBatch * plan.outputs) : undefined;
+    this.z = this.activation === 'prelu' ? backend.alloc(maxBatch * plan.outputs, `${plan.name} PReLU input (training)`) : undefined;
+    this.maxBatch = maxBatch;
     this.ops = opsOf(backend);
   }
 
-  forward(x: T, y: T, n: number): void {
+  forward(x: T, y: T, n: number, training: boolean): void {
     const I = this.plan.inputs, O = this.plan.outputs;
-    this.ops.denseForward(this.activation, x, this.W.value, this.b.value, this.z ?? null, y, n, I, O, this.plan.alpha, this.alpha?.value ?? null);
+    this.ops.denseForward(this.activation, x, this.W.value, this.b.value, this.workspace(training), y, n, I, O, this.plan.alpha, this.alpha?.value ?? null);
+  }
+
+  private workspace(training: boolean): T | null {
+    if (!this.z) return null;
+    if (training) return this.z;
+    return (this.inferenceZ ??= this.backend.alloc(this.maxBatch * this.plan.outputs, `${this.plan.name} PReLU input (inference)`));
   }
 
   backward(x: T, y: T, dy: T, dx: T | null, n: number): void {
@@ -100,27 +110,36 @@ export class DenseLayer<T extends Real> implements Layer<T> {
 /** Maxout: a fully-connected layer producing O·k values, then the max over each unit's k pieces. */
 export class MaxoutLayer<T extends Real> implements Layer<T> {
   readonly parameters: readonly ParamView<T>[];
+  /** Pre-activations and arg-max of the last training forward pass, which backward reads. */
   private readonly z: T;
   private readonly dz: T;
   private readonly arg: Uint8Array;
   private readonly dbAcc: Float64Array;
+  /** The same for inference passes, allocated on first use — inference never touches the training workspace. */
+  private inference: { z: T; arg: Uint8Array } | undefined;
+  private readonly maxBatch: number;
 
   constructor(readonly plan: LayerPlan, private readonly backend: Backend<T>, layout: ParamLayout, params: T, grads: T, maxBatch: number) {
     if (plan.kind !== 'maxout') throw new Error(`${plan.name} is not a maxout layer`);
     if (plan.pieces > 255) throw new RangeError('maxout supports at most 255 pieces');
     this.parameters = paramViews(plan, layout, params, grads);
     const width = plan.outputs * plan.pieces;
-    this.z = backend.alloc(maxBatch * width);
-    this.dz = backend.alloc(maxBatch * width);
+    this.z = backend.alloc(maxBatch * width, `${plan.name} maxout pieces (training)`);
+    this.dz = backend.alloc(maxBatch * width, `${plan.name} maxout piece gradients`);
     this.arg = new Uint8Array(maxBatch * plan.outputs);
     this.dbAcc = new Float64Array(width);
+    this.maxBatch = maxBatch;
   }
 
-  forward(x: T, y: T, n: number): void {
+  forward(x: T, y: T, n: number, training: boolean): void {
     const { inputs: I, outputs: O, pieces: k } = this.plan;
     const [W, b] = this.parameters;
-    this.backend.gemm('nn', n, I, O * k, x, W.value, this.z, false);
-    act.maxoutForward(this.z, b.value, y, this.arg, n, O, k);
+    const ws: { z: T; arg: Uint8Array } = training ? { z: this.z, arg: this.arg } : (this.inference ??= {
+      z: this.backend.alloc(this.maxBatch * O * k, `${this.plan.name} maxout pieces (inference)`),
+      arg: new Uint8Array(this.maxBatch * O),
+    });
+    this.backend.gemm('nn', n, I, O * k, x, W.value, ws.z, false);
+    act.maxoutForward(ws.z, b.value, y, ws.arg, n, O, k);
   }
 
   backward(x: T, y: T, dy: T, dx: T | null, n: number): void {
@@ -154,7 +173,7 @@ export class DropoutLayer<T extends Real> implements Layer<T> {
 
   constructor(readonly plan: LayerPlan, backend: Backend<T>, private readonly rng: Rng, maxBatch: number) {
     if (plan.kind !== 'dropout') throw new Error(`${plan.name} is not a dropout layer`);
-    this.mask = backend.alloc(maxBatch * plan.outputs);
+    this.mask = backend.alloc(maxBatch * plan.outputs, `${plan.name} dropout mask`);
     this.threshold = Math.floor(plan.rate * 4294967296);
     this.scale = 1 / (1 - plan.rate);
   }

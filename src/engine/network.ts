@@ -160,17 +160,17 @@ export class Network<T extends Real = Float32Array> {
     this.parameterCount = this.layout.parameterCount;
     const { l2, l1 } = this.resolved.regularization;
     this.penalty = l2 !== 0 || l1 !== 0 ? { l2, l1, ranges: weightRanges(this.layout) } : null;
-    this.params = this.ctx.alloc(this.layout.bufferLength);
-    this.grads = this.ctx.alloc(this.layout.bufferLength);
+    this.params = this.ctx.alloc(this.layout.bufferLength, 'parameters');
+    this.grads = this.ctx.alloc(this.layout.bufferLength, 'gradients');
     this.optimizer = new Optimizer(options.optimizer, this.ctx, this.layout.bufferLength);
     this.layers = plans.map((p) => createLayer(p, this.ctx, this.layout, this.params, this.grads, this.rng, this.maxBatch));
     this.initialize(plans);
 
     const B = this.maxBatch;
-    this.acts = [this.ctx.alloc(B * this.resolved.inputs), ...plans.map((p) => this.ctx.alloc(B * p.outputs))];
+    this.acts = [this.ctx.alloc(B * this.resolved.inputs, 'training input'), ...plans.map((p) => this.ctx.alloc(B * p.outputs, `training output of ${p.name}`))];
     this.deltas = [null];
     for (let i = 1; i <= plans.length; i++) {
-      this.deltas.push(plans.slice(0, i).some((p) => p.parameterCount > 0) ? this.ctx.alloc(B * plans[i - 1].outputs) : null);
+      this.deltas.push(plans.slice(0, i).some((p) => p.parameterCount > 0) ? this.ctx.alloc(B * plans[i - 1].outputs, `gradient at the output of ${plans[i - 1].name}`) : null);
     }
     this.windows = plans.map((p) => (p.activation !== null && RELU_FAMILY.has(p.activation) ? new ActivityWindow(p.outputs) : null));
     this.updateRatios = plans.map(() => null);
@@ -247,7 +247,7 @@ export class Network<T extends Real = Float32Array> {
     this.backward(n);
     const t2 = now();
     const measure = options.layerStats === true;
-    if (measure) (this.weightSnapshot ??= this.ctx.alloc(this.layout.bufferLength)).set(this.params);
+    if (measure) (this.weightSnapshot ??= this.ctx.alloc(this.layout.bufferLength, 'weights before the update')).set(this.params);
     const { learningRate, gradSquares, regLoss } = this.optimizer.update(this.params, this.grads, this.penalty);
     if (measure) this.measureUpdate();
     const t3 = now();
@@ -282,10 +282,10 @@ export class Network<T extends Real = Float32Array> {
   /** Buffers of the forward-only workspace; dropout and noise are the identity there, so they share their input's buffer. */
   private inferenceActs(): T[] {
     if (!this.inference) {
-      const acts: T[] = [this.ctx.alloc(this.maxBatch * this.resolved.inputs)];
+      const acts: T[] = [this.ctx.alloc(this.maxBatch * this.resolved.inputs, 'inference input')];
       for (const layer of this.layers) {
         const passThrough = layer.plan.kind === 'dropout' || layer.plan.kind === 'noise';
-        acts.push(passThrough ? acts[acts.length - 1] : this.ctx.alloc(this.maxBatch * layer.plan.outputs));
+        acts.push(passThrough ? acts[acts.length - 1] : this.ctx.alloc(this.maxBatch * layer.plan.outputs, `inference output of ${layer.plan.name}`));
       }
       this.inference = acts;
     }

@@ -54,7 +54,7 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
   const { kernel, gemm, pool, shared, threads, minParallelElements, checkOpen } = options;
   const reference = referenceOps<Float32Array>((...args) => gemm(...args, EPILOGUE.None, null));
   const chunkSize = kernel.updateChunkSize;
-  const argsView = shared.allocFloat32(2 * ARG_SLOTS);
+  const argsView = shared.allocFloat32(2 * ARG_SLOTS, 'ops argument block');
   const args = new Float64Array(argsView.buffer, argsView.byteOffset, ARG_SLOTS);
   const argsAt = argsView.byteOffset;
   let partials: Float64Array<ArrayBufferLike> = new Float64Array(0);
@@ -62,7 +62,7 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
   const segmentTables = new WeakMap<Penalty['ranges'], { at: number; count: number; end: number }>();
 
   function address(name: string, view: Float32Array, need: number): number {
-    if (!shared.owns(view)) throw new TypeError(`ops: ${name} was not allocated by this context (use ctx.alloc)`);
+    shared.locate(view, `ops: ${name}`);
     if (view.length < need) throw new RangeError(`ops: ${name} has ${view.length} elements, ${need} needed`);
     return view.byteOffset;
   }
@@ -75,7 +75,7 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
 
   function partialSums(chunks: number): Float64Array<ArrayBufferLike> {
     if (partials.length < chunks * PARTIAL_SLOTS) {
-      const view = shared.allocFloat32(2 * PARTIAL_SLOTS * Math.max(chunks, 2 * (partials.length / PARTIAL_SLOTS)));
+      const view = shared.allocFloat32(2 * PARTIAL_SLOTS * Math.max(chunks, 2 * (partials.length / PARTIAL_SLOTS)), 'update partial sums');
       partials = new Float64Array(view.buffer, view.byteOffset, view.length / 2);
     }
     return partials;
@@ -83,7 +83,7 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
 
   function labelBuffer(n: number): Int32Array<ArrayBufferLike> {
     if (labels.length < n) {
-      const view = shared.allocFloat32(Math.max(n, 2 * labels.length));
+      const view = shared.allocFloat32(Math.max(n, 2 * labels.length), 'softmax labels');
       labels = new Int32Array(view.buffer, view.byteOffset, view.length);
     }
     return labels;
@@ -93,7 +93,7 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
   function segmentTable(ranges: Penalty['ranges'], length: number): { at: number; count: number } {
     let table = segmentTables.get(ranges);
     if (!table) {
-      const view = shared.allocFloat32(2 * ranges.length);
+      const view = shared.allocFloat32(2 * ranges.length, 'penalty segment table');
       const ints = new Int32Array(view.buffer, view.byteOffset, 2 * ranges.length);
       let end = 0;
       ranges.forEach(([s, e], i) => {
@@ -244,5 +244,22 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
       return update({ kind: 'none' }, view, view, null, null, length, null).gradSquares;
     },
   };
-  return ops;
+  return shared.checks ? withMemoryChecks(ops, shared) : ops;
+}
+
+/** `ops` with the memory's guards verified after every call (checking mode), naming the op in a guard hit. */
+function withMemoryChecks(ops: Ops<Float32Array>, shared: SharedMemory): Ops<Float32Array> {
+  const checked = <A extends unknown[], R>(name: string, f: (...args: A) => R) => (...args: A): R => {
+    const result = f(...args);
+    shared.verify(`ops.${name}`);
+    return result;
+  };
+  return {
+    denseForward: checked('denseForward', ops.denseForward),
+    activationForward: checked('activationForward', ops.activationForward),
+    activationBackward: checked('activationBackward', ops.activationBackward),
+    sumLoss: checked('sumLoss', ops.sumLoss),
+    update: checked('update', ops.update),
+    sumSquares: checked('sumSquares', ops.sumSquares),
+  };
 }

@@ -9,9 +9,12 @@
  *                              adagrad: β₂ = 1, γ = 1 (a running sum); rmsprop: β₂ = ρ, γ = 1 − ρ;
  *                              adam: γ = 1 − β₂ and bias corrections c₁ = 1 − β₁^t, c₂ = 1 − β₂^t (else c = 1).
  *
- * Updated weights and state smaller than FLUSH_BELOW (1e-30) in magnitude are flushed to zero (see ./backend.ts): state of a
- * parameter whose gradient stays 0 (a dead unit) decays geometrically and would otherwise spend thousands of steps
- * denormal, and a denormal weight slows every matmul that reads it.
+ * Updated weights and momentum velocities smaller than FLUSH_BELOW (1e-30) in magnitude are flushed to zero (see
+ * ./backend.ts): a denormal weight slows every matmul that reads it. The moments m and v of adagrad, rmsprop and adam are
+ * NOT flushed: their update divides by √v + ε, so zeroing a tiny v (or m) changes the step whenever ε is small — with
+ * ε = 1e-16 and g ≈ 1e-20, a flushed v turned a step of ≈ lr into 1e-4·lr. Adam stays Adam for every ε > 0 that
+ * validation accepts. The price: a moment that decays for tens of thousands of steps with an exactly zero gradient (a
+ * dead unit's bias without a penalty) may pass through the denormal range, slowing only its own element's update.
  *
  * The gradient is that of the total loss (the network adds the regularization gradient first). The state (the step
  * counter t and the m/v buffers, laid out like the parameters) is all an optimizer has; it saves and restores exactly.
@@ -81,7 +84,9 @@ export function validateOptimizer(config: unknown): SpecIssue[] {
     if (c[key] !== undefined && !(finite(c[key]) && c[key] >= 0 && c[key] < 1)) bad(key, 'must be a number in [0, 1)');
   };
   for (const key of ['momentum', 'decay', 'beta1', 'beta2']) unit(key);
-  if (c.epsilon !== undefined && !(finite(c.epsilon) && c.epsilon > 0)) bad('epsilon', 'must be a finite number > 0');
+  // ε ≥ 1e-30: a normal float32 (the kernels compute in float32), so √v + ε is never 0 — a smaller ε rounds to 0 and
+  // turns the step of a parameter with zero gradient into 0/0.
+  if (c.epsilon !== undefined && !(finite(c.epsilon) && c.epsilon >= 1e-30 && c.epsilon <= 1)) bad('epsilon', 'must be a number from 1e-30 to 1');
   const s = c.schedule as Record<string, unknown> | undefined;
   if (s !== undefined) {
     if (typeof s !== 'object' || s === null) bad('schedule', 'must be an object');
@@ -184,7 +189,7 @@ export function adaptiveUpdate(
       const g2 = gi * gi;
       s += g2;
       const vi = beta2 * v[i] + gamma * g2;
-      v[i] = vi < FLUSH_BELOW ? 0 : vi;
+      v[i] = vi;
       const wi = w[i] - (step * gi) / (Math.sqrt(vi * inv2) + epsilon);
       w[i] = Math.abs(wi) < FLUSH_BELOW ? 0 : wi;
     }
@@ -195,8 +200,8 @@ export function adaptiveUpdate(
       s += g2;
       const mi = beta1 * m[i] + (1 - beta1) * gi;
       const vi = beta2 * v[i] + gamma * g2;
-      m[i] = Math.abs(mi) < FLUSH_BELOW ? 0 : mi;
-      v[i] = vi < FLUSH_BELOW ? 0 : vi;
+      m[i] = mi;
+      v[i] = vi;
       const wi = w[i] - (step * mi) / (Math.sqrt(vi * inv2) + epsilon);
       w[i] = Math.abs(wi) < FLUSH_BELOW ? 0 : wi;
     }
@@ -230,7 +235,7 @@ export class Optimizer<T extends Real> {
     this.config = resolveOptimizer(config);
     const rule = this.config.rule;
     const count = rule.family === 'momentum' ? (rule.momentum > 0 ? 1 : 0) : rule.beta1 > 0 ? 2 : 1;
-    this.buffers = Array.from({ length: count }, () => backend.alloc(length));
+    this.buffers = Array.from({ length: count }, (_, i) => backend.alloc(length, `optimizer state ${i}`));
     this.ops = opsOf(backend);
   }
 

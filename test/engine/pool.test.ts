@@ -156,13 +156,13 @@ describe('thread pool', () => {
     const kernel = instantiateGemm(loaded, shared.memory);
     const end = 4 * 2 ** 20;
     const [M, K, N] = [64, 64, 512];
-    const a = shared.allocFloat32(M * K).fill(1), b = shared.allocFloat32(K * N).fill(1), c = shared.allocFloat32(M * N);
+    const a = shared.allocFloat32(M * K, 'a').fill(1), b = shared.allocFloat32(K * N, 'b').fill(1), c = shared.allocFloat32(M * N, 'c');
     const job = { form: 0, M, K, N, a: a.byteOffset, b: b.byteOffset, c: c.byteOffset, accumulate: false };
     const plan = planChunks(M, N, 16); // many chunks, so a spinning pool thread surely claims some
 
     // Thread 1's scratch lies past the end of the memory, so every chunk it computes traps.
     const broken = await ThreadPool.start(
-      { helpers: 1, kernel: loaded, memory: shared.memory, scratch: [shared.reserve(kernel.scratchBytes), end], spinMicros: 1000 }, kernel);
+      { helpers: 1, kernel: loaded, memory: shared.memory, scratch: [shared.reserve(kernel.scratchBytes, 'scratch'), end], spinMicros: 1000 }, kernel);
     let failure: unknown;
     // Until thread 1 has claimed a chunk (a busy machine may keep it off the CPU for a while).
     for (const deadline = Date.now() + 10_000; !failure && Date.now() < deadline;) {
@@ -176,7 +176,7 @@ describe('thread pool', () => {
     assert.ok(failure instanceof Error, 'thread 1 never reported its failure');
     assert.match(failure.message, /thread 1.*out of bounds/s);
 
-    const scratch = [shared.reserve(kernel.scratchBytes), shared.reserve(kernel.scratchBytes)];
+    const scratch = [shared.reserve(kernel.scratchBytes, 'scratch'), shared.reserve(kernel.scratchBytes, 'scratch')];
     const pool = await ThreadPool.start({ helpers: 1, kernel: loaded, memory: shared.memory, scratch, spinMicros: 1000 }, kernel);
     assert.throws(() => pool.run({ ...job, c: end - 64 }, plan), /out of bounds/);
     pool.run(job, plan);

@@ -461,11 +461,11 @@ const A_LR = 9, A_MU = 10, A_BETA1 = 11, A_BETA2 = 12, A_GAMMA = 13, A_EPSILON =
     let mi = gv;
     if (kind == UPD_ADAPTIVE_MOMENT) {
       const m0 = count == 4 ? v128.load(m) : loadPartial(m, count);
-      mi = flush(madd(beta1, m0, f32x4.mul(oneMinusBeta1, gv)));
+      mi = madd(beta1, m0, f32x4.mul(oneMinusBeta1, gv)); // moments are not flushed (see ../../optimizers.ts)
       storePartial(m, mi, count);
     }
     const v0 = count == 4 ? v128.load(v) : loadPartial(v, count);
-    const vi = flushNonNegative(madd(beta2, v0, f32x4.mul(gamma, f32x4.mul(gv, gv))));
+    const vi = madd(beta2, v0, f32x4.mul(gamma, f32x4.mul(gv, gv)));
     storePartial(v, vi, count);
     next = f32x4.sub(wv, f32x4.div(f32x4.mul(step, mi), f32x4.add(f32x4.sqrt(f32x4.mul(vi, inv2)), epsilon)));
   }

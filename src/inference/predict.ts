@@ -6,6 +6,11 @@
  * chunks the event loop runs (other requests are served while a large prediction is computed). Each chunk is one
  * synchronous step, so concurrent requests on the same model never share its buffers mid-chunk.
  *
+ * Finite in, finite out — or an error, never NaN: a finite float32 input can still overflow float32 after the
+ * preprocessing ((x − μ)/σ with a tiny σ, e.g. a feature that was nearly constant in training) or inside the network
+ * (huge weights or inputs), and ±∞ there becomes NaN probabilities (serialized as null) and an argmax of class 0. Both
+ * stages are checked; the first row that is not finite is a {@link NonFiniteError}, which the routes answer as a 400.
+ *
  * Reading the outputs (see src/models/artifact.ts), per loss:
  *   softmax               probabilities per class; the class is the argmax
  *   logistic, 1 output    P(classNames[1]); probabilities {c0: 1 − p, c1: p}; the class is c1 when p > ½
@@ -18,18 +23,70 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { predictedClass } from '../models/grid.js';
 import type { LoadedModel } from './loaded-model.js';
 
-/** The network's outputs for n rows (n × outputs, row-major). */
+/** Largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Row `row` of a forward pass is not finite: after the preprocessing (`feature`: the raw feature whose scaled value
+ * (x − μ)/σ is beyond float32, when one is; `component`: the preprocessed value that is not finite), or in the
+ * network's outputs.
+ */
+export class NonFiniteError extends Error {
+  override name = 'NonFiniteError';
+  constructor(
+    readonly row: number,
+    readonly stage: 'preprocessing' | 'network',
+    readonly feature: number | null,
+    readonly component: number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The network's outputs for n rows (n × outputs, row-major), all finite; throws NonFiniteError otherwise. */
 export async function forward(model: LoadedModel, x: Float32Array, n: number): Promise<Float32Array> {
   const { network, preprocessor } = model.runner;
-  const d = preprocessor.inputs, k = model.outputs, chunk = model.chunkRows;
+  const d = preprocessor.inputs, p = preprocessor.outputs, k = model.outputs, chunk = model.chunkRows;
   const out = new Float32Array(n * k);
   for (let start = 0; start < n; start += chunk) {
     if (start > 0) await nextTurn();
     const rows = Math.min(chunk, n - start);
-    const pre = preprocessor.apply(x.subarray(start * d, (start + rows) * d), rows);
-    out.set(network.predict(pre, rows), start * k);
+    const raw = x.subarray(start * d, (start + rows) * d);
+    const pre = preprocessor.apply(raw, rows);
+    const badInput = firstNonFinite(pre);
+    if (badInput >= 0) throw preprocessingOverflow(model, raw, start, Math.floor(badInput / p), badInput % p);
+    const scores = network.predict(pre, rows);
+    const badOutput = firstNonFinite(scores);
+    if (badOutput >= 0) {
+      const row = start + Math.floor(badOutput / k);
+      throw new NonFiniteError(row, 'network', null, null, "the network's outputs overflow float32 (not finite)");
+    }
+    out.set(scores, start * k);
   }
   return out;
+}
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
+/** Row `local` of the chunk starting at row `start` overflowed in preprocessed component `component`: which feature did it. */
+function preprocessingOverflow(model: LoadedModel, raw: Float32Array, start: number, local: number, component: number): NonFiniteError {
+  const fitted = model.runner.preprocessor.toJSON();
+  const d = fitted.inputs, row = start + local;
+  // (x − μ)/σ beyond float32 names the feature; without a projection, the component is the feature itself.
+  let feature: number | null = fitted.basis === null ? component : null;
+  for (let f = 0; f < d && feature === null; f++) {
+    if (!(Math.abs((raw[local * d + f]! - fitted.mean[f]!) / fitted.scale[f]!) <= FLOAT32_MAX)) feature = f;
+  }
+  let message = `preprocessed value ${component} overflows float32`;
+  if (feature !== null) {
+    const value = raw[local * d + feature]!, mean = fitted.mean[feature]!, scale = fitted.scale[feature]!;
+    message = `${value} becomes ${(value - mean) / scale} after the model's preprocessing ((x − ${mean}) / ${scale}), beyond float32`;
+  }
+  return new NonFiniteError(row, 'preprocessing', feature, feature === null ? component : null, message);
 }
 
 export type Prediction =

@@ -3,8 +3,9 @@
  * row stores), the engine NetworkSpec it maps to, the layer table and parameter count, and the split and step counts.
  * Used by the API (validation, dry run) and by the worker (which re-plans from the stored spec), so both agree.
  *
- * Problems are reported all at once as JOB_SPEC_INVALID (400, `errors: [{path, message}]`) or JOB_TOO_LARGE (400,
- * `limit`, `value`) — never silently adjusted.
+ * Problems are reported all at once as JOB_SPEC_INVALID (400, `errors: [{path, message}]`; a warm-start model whose
+ * feature or class names differ from the dataset's also gets `mismatch: {what, index, model, dataset}`) or
+ * JOB_TOO_LARGE (400, `limit`, `value`) — never silently adjusted.
  */
 import { Value } from 'typebox/value';
 import type { Config } from '../config.js';
@@ -54,17 +55,40 @@ export interface DatasetFacts {
   features: number;
   /** Classes (classification), 0 for regression. */
   classes: number;
+  /**
+   * The F feature names in column order, and the class names in index order ([] for regression): a warm-start model
+   * must have the same. Needed only when planning with a warm start.
+   */
+  featureNames?: readonly string[];
+  classNames?: readonly string[];
 }
 
 /** What planning needs to know about a warm-start model. */
 export interface WarmStartFacts {
   id: string;
   task: DatasetTask;
-  /** Raw input features the model takes. */
-  features: number;
-  classes: number;
+  /** The raw input features the model takes, in order. */
+  featureNames: readonly string[];
+  /** Class index → name (classification); [] for regression. */
+  classNames: readonly string[];
   /** The engine's resolved spec of the model's network. */
   network: ResolvedSpec;
+}
+
+/** A problem of the spec: where (`path`), what, and for a warm-start mismatch which name differs. */
+export interface PlanIssue extends SpecIssue {
+  mismatch?: NameMismatch;
+}
+
+/**
+ * The first place where a warm-start model's names and the dataset's differ: `what` (featureNames or classNames),
+ * the 0-based `index`, and the name each has there (null past the end of its list).
+ */
+export interface NameMismatch {
+  what: 'featureNames' | 'classNames';
+  index: number;
+  model: string | null;
+  dataset: string | null;
 }
 
 export interface JobPlan {
@@ -93,8 +117,8 @@ export function planJob(
   body: JobSpecBody | JobSpec, dataset: DatasetFacts, limits: PlanLimits, options: { randomSeed?: () => number; warmStart?: WarmStartFacts | null } = {},
 ): JobPlan {
   const b = withDefaults(body as JobSpecBody);
-  const issues: SpecIssue[] = [];
-  const bad = (path: string, message: string) => issues.push({ path, message });
+  const issues: PlanIssue[] = [];
+  const bad = (path: string, message: string, mismatch?: NameMismatch) => issues.push(mismatch ? { path, message, mismatch } : { path, message });
   const warm = options.warmStart ?? null;
 
   // The loss, implied by the task or chosen, and the output width it needs.
@@ -113,8 +137,13 @@ export function planJob(
 
   if (warm) {
     if (warm.task !== dataset.task) bad('warmStartModelId', `model ${warm.id} was trained for ${warm.task}, dataset ${dataset.id} is ${dataset.task}`);
-    if (warm.features !== dataset.features) bad('warmStartModelId', `model ${warm.id} takes ${warm.features} features, dataset ${dataset.id} has ${dataset.features}`);
-    if (warm.classes !== dataset.classes) bad('warmStartModelId', `model ${warm.id} has ${warm.classes} classes, dataset ${dataset.id} has ${dataset.classes}`);
+    // The weights mean something only for the same columns and classes in the same order: counts are not enough.
+    for (const what of ['featureNames', 'classNames'] as const) {
+      const names = dataset[what];
+      if (!names) throw new TypeError(`planJob: a warm start needs the dataset's ${what}`);
+      const mismatch = firstMismatch(what, warm[what], names);
+      if (mismatch) bad('warmStartModelId', describeMismatch(mismatch, warm, dataset), mismatch);
+    }
     inputs = warm.network.inputs; // the model's fitted preprocessing is reused
   }
 
@@ -188,6 +217,29 @@ export function planJob(
   return { spec, network, description, trainRows, validationRows, stepsPerEpoch, totalSteps };
 }
 
+function firstMismatch(what: NameMismatch['what'], model: readonly string[], dataset: readonly string[]): NameMismatch | null {
+  for (let i = 0; i < Math.max(model.length, dataset.length); i++) {
+    if (model[i] !== dataset[i]) return { what, index: i, model: model[i] ?? null, dataset: dataset[i] ?? null };
+  }
+  return null;
+}
+
+/** E.g. `feature 2 of model M is "petal_length", of dataset D "petal_width" ("petal_length" is its feature 3); …`. */
+function describeMismatch(m: NameMismatch, warm: WarmStartFacts, dataset: DatasetFacts): string {
+  const noun = m.what === 'featureNames' ? 'feature' : 'class';
+  const modelList = warm[m.what], datasetList = dataset[m.what] ?? [];
+  const counts = `model ${warm.id} has ${modelList.length} ${noun === 'class' ? 'classes' : 'features'}, dataset ${dataset.id} ${datasetList.length}`;
+  let what: string;
+  if (m.model === null) what = `${counts}: the dataset's ${noun} ${m.index} ${JSON.stringify(m.dataset)} is not in the model`;
+  else if (m.dataset === null) what = `${counts}: the model's ${noun} ${m.index} ${JSON.stringify(m.model)} is not in the dataset`;
+  else {
+    const elsewhere = datasetList.indexOf(m.model);
+    what = `${noun} ${m.index} of model ${warm.id} is ${JSON.stringify(m.model)}, of dataset ${dataset.id} ${JSON.stringify(m.dataset)}`
+      + (elsewhere >= 0 ? ` (the dataset has ${JSON.stringify(m.model)} as ${noun} ${elsewhere})` : '');
+  }
+  return `${what}; a warm start needs the model's ${m.what} in the same order`;
+}
+
 /** Engine spec paths (inputs, layers[i].units, regularization.l2, …) in REST terms. */
 function networkPath(path: string): string {
   if (path.startsWith('regularization')) return path;
@@ -195,7 +247,7 @@ function networkPath(path: string): string {
   return path === 'inputs' ? 'preprocessing.components' : path === 'outputs' ? 'network.loss' : path;
 }
 
-function specInvalid(issues: SpecIssue[]) {
+function specInvalid(issues: PlanIssue[]) {
   const first = issues[0]!;
   return apiError('JOB_SPEC_INVALID', `${first.path}: ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { errors: issues });
 }

@@ -2,11 +2,19 @@
  * What a checkpoint's `state` bytes hold: everything for an exact continuation of a job.
  *
  * The engine's envelope (src/engine/envelope.ts) with magic "TYCK", version 1, and
- *   header  {loop: LoopState, preprocessing: FittedPreprocessing}
+ *   header  {loop: LoopState, preprocessing: FittedPreprocessing, kernel: string}
  *   body    the engine's saved network state (Network.saveState: parameters, optimizer state, step, RNG)
  *
  * The epoch's shuffled order is not stored: it is derived from (seed, epoch) (./split.ts), so the position in it is
  * enough. Float64 numbers round-trip through JSON exactly.
+ *
+ * Scope of "exact": the engine gives bit-identical results for any thread count, but only within one kernel build
+ * (the compute context's `flavour`: 'relaxed-simd' or 'simd', later 'native') on one CPU family. Another build sums
+ * and rounds differently, and relaxed SIMD's multiply-add is fused on some CPUs and not on others. So a checkpoint
+ * records the flavour it was made with (`kernel`), and a worker that resumes it under another flavour logs a warning
+ * ({@link kernelChange}; src/training/job-run.ts): the job goes on correctly, but no longer bit-identically to a run
+ * that never stopped. Pin ENGINE_KERNEL on the workers of one installation to avoid it. Checkpoints written before
+ * the field existed (kernel null) resume as before, unchecked.
  */
 import { decodeEnvelope, encodeEnvelope } from '../engine/envelope.js';
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
@@ -38,6 +46,8 @@ export interface LoopState {
 export interface CheckpointState {
   loop: LoopState;
   preprocessing: FittedPreprocessing;
+  /** The kernel flavour of the compute context that made it ('relaxed-simd' | 'simd' | …); null in older checkpoints. */
+  kernel: string | null;
   /** Network.saveState() */
   engine: Uint8Array;
 }
@@ -46,7 +56,8 @@ const MAGIC = 'TYCK';
 const VERSION = 1;
 
 export function encodeCheckpoint(state: CheckpointState): Uint8Array<ArrayBuffer> {
-  const { bytes, bodyStart } = encodeEnvelope(MAGIC, VERSION, { loop: state.loop, preprocessing: state.preprocessing }, state.engine.byteLength);
+  const header = { loop: state.loop, preprocessing: state.preprocessing, ...(state.kernel !== null && { kernel: state.kernel }) };
+  const { bytes, bodyStart } = encodeEnvelope(MAGIC, VERSION, header, state.engine.byteLength);
   bytes.set(state.engine, bodyStart);
   return bytes;
 }
@@ -56,11 +67,33 @@ export function decodeCheckpoint(bytes: Uint8Array): CheckpointState {
     throw new Error(`not a valid checkpoint: ${why}`);
   };
   const envelope = decodeEnvelope(bytes, MAGIC, VERSION, 'checkpoint');
-  const parsed = (envelope.header ?? {}) as { loop?: LoopState; preprocessing?: FittedPreprocessing };
+  const parsed = (envelope.header ?? {}) as { loop?: LoopState; preprocessing?: FittedPreprocessing; kernel?: unknown };
   const loop = parsed.loop;
   if (!loop || !Number.isInteger(loop.epoch) || !Number.isInteger(loop.position) || !Number.isInteger(loop.step)) fail('no loop state');
   if (!parsed.preprocessing) fail('no preprocessing');
   // Checkpoints written before the health detectors existed have no state for them: they start afresh.
   const withHealth: LoopState = { ...loop!, health: loop!.health ?? freshHealthState() };
-  return { loop: withHealth, preprocessing: parsed.preprocessing!, engine: bytes.slice(envelope.bodyStart) };
+  if (parsed.kernel !== undefined && typeof parsed.kernel !== 'string') fail('kernel is not a string');
+  // Checkpoints written before the kernel was recorded: unknown (null), resumed unchecked.
+  const kernel = typeof parsed.kernel === 'string' ? parsed.kernel : null;
+  return { loop: withHealth, preprocessing: parsed.preprocessing!, kernel, engine: bytes.slice(envelope.bodyStart) };
+}
+
+/**
+ * The warning to log when a checkpoint made with kernel flavour `made` is resumed under `now`; null when they are the
+ * same, or when the checkpoint does not say (older than the record).
+ */
+export function kernelChange(made: string | null, now: string): string | null {
+  if (made === null || bitFamily(made) === bitFamily(now)) return null;
+  return `resuming a checkpoint made with the '${made}' kernel build under '${now}': training continues correctly, but the ` +
+    `results are no longer bit-identical to a run that never stopped (exactness holds within one kernel build and CPU family; pin ENGINE_KERNEL)`;
+}
+
+/**
+ * Kernel builds that give the same bits: 'native' makes the same fused multiply-adds in the same order as
+ * 'relaxed-simd' and shares its element-wise WebAssembly kernels (tested in test/engine/native-gemm.test.ts); plain
+ * 'simd' rounds each multiply and add separately.
+ */
+function bitFamily(kernel: string): string {
+  return kernel === 'native' ? 'relaxed-simd' : kernel;
 }

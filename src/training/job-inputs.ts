@@ -16,7 +16,7 @@ export type JobInputs =
   | { kind: 'failed'; code: 'DATASET_GONE' | 'WARM_START_GONE' | 'SPEC_INVALID'; reason: string };
 
 /** What the trainer takes from the worker's configuration rather than from the job. */
-export type WorkerSettings = 'engineThreads' | 'health' | 'decisionGrid';
+export type WorkerSettings = 'engineThreads' | 'engineKernel' | 'health' | 'decisionGrid';
 
 /** The worker re-plans accepted jobs without the API's size limits (they were checked when the job was accepted). */
 const NO_LIMITS = { parameters: Number.MAX_SAFE_INTEGER, epochRows: Number.MAX_SAFE_INTEGER };
@@ -39,12 +39,15 @@ export async function loadJobInputs(db: Db, job: Job): Promise<JobInputs> {
       if (!(error instanceof ArtifactError)) throw error;
       return { kind: 'failed', code: 'WARM_START_GONE', reason: `the warm-start model ${spec.warmStartModelId} is unreadable: ${error.message}` };
     }
-    warmFacts = { id: row.id, task: warm.task, features: warm.featureNames.length, classes: warm.classNames.length, network: warm.spec };
+    warmFacts = { id: row.id, task: warm.task, featureNames: warm.featureNames, classNames: warm.classNames, network: warm.spec };
   }
 
   let plan: JobPlan;
   try {
-    const facts = { id: meta.id, name: meta.name, task: meta.task, rows: meta.rows, features: meta.features, classes: meta.classNames.length };
+    const facts = {
+      id: meta.id, name: meta.name, task: meta.task, rows: meta.rows, features: meta.features, classes: meta.classNames.length,
+      featureNames: meta.featureNames, classNames: meta.classNames,
+    };
     plan = planJob(spec, facts, NO_LIMITS, { warmStart: warmFacts });
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;

@@ -1,7 +1,8 @@
 /**
  * The training loop of one job, synchronous (it runs in the trainer thread): epochs over the seeded order of the
- * training rows, a metrics record every N steps and at every epoch end (with train/validation evaluation), best-epoch
- * tracking and early stopping, checkpoints, divergence detection, and stop commands.
+ * training rows, a metrics record every N steps and at every epoch end (with train/validation evaluation; the training
+ * split is evaluated on a seeded sample of at most 10,000 rows, ./prepare-data.ts), best-epoch tracking and early
+ * stopping, checkpoints (recording the kernel flavour: ./checkpoint-state.ts), divergence detection, and stop commands.
  *
  * Each record also goes through the training-health monitor (./health/monitor.ts), whose warnings travel with the
  * record, and some epoch ends of 2-input classifiers carry a decision grid (./decision-grids.ts).
@@ -25,8 +26,6 @@ import { gatherRows } from './prepare-data.js';
 import { epochOrder } from './split.js';
 import { StopCommand, type EvalSummary, type StopReason, type TrainerMessage } from './trainer-protocol.js';
 
-/** Rows of the training split evaluated at each epoch end (the first ones, in row order). */
-export const TRAIN_EVAL_ROWS = 10_000;
 /** Steps whose largest gradient norm is the divergence reference. */
 export const GRAD_NORM_REFERENCE_STEPS = 10;
 
@@ -53,10 +52,14 @@ export type LoopOutcome =
 
 const LOWER_IS_BETTER: Record<MonitorMetric, boolean> = { valLoss: true, valRmse: true, trainLoss: true, valAccuracy: false, valR2: false };
 
-/** What watches the training besides the metrics: the health thresholds, and the decision grids (null: none). */
-export interface LoopObservers {
+/**
+ * What the loop is given besides the data and spec: the health thresholds, the decision grids (null: none), and the
+ * compute context's kernel flavour, which every checkpoint records (./checkpoint-state.ts).
+ */
+export interface LoopSetup {
   health: HealthThresholds;
   decisions: DecisionGrids | null;
+  kernel: string;
 }
 
 export function freshLoopState(): LoopState {
@@ -69,7 +72,6 @@ export class TrainingLoop {
   private readonly batchX: Float32Array;
   private readonly batchY: Int32Array | Float32Array;
   private readonly stepsPerEpoch: number;
-  private readonly trainEvalRows: number;
   /** Sums over the steps since the last record. */
   private window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: 0 };
   private lastCheckpoint: { step: number; time: number };
@@ -83,13 +85,12 @@ export class TrainingLoop {
     private readonly io: LoopIO,
     /** Best weights so far (restored from the best checkpoint on resume), packed. */
     private bestWeights: Float32Array<ArrayBuffer> | null,
-    private readonly observers: LoopObservers,
+    private readonly setup: LoopSetup,
   ) {
     const B = spec.training.batchSize;
     this.batchX = new Float32Array(B * data.inputs);
     this.batchY = data.train.y instanceof Int32Array ? new Int32Array(B) : new Float32Array(B);
     this.stepsPerEpoch = Math.ceil(data.train.rows / B);
-    this.trainEvalRows = Math.min(data.train.rows, TRAIN_EVAL_ROWS);
     const t = io.now();
     this.lastCheckpoint = { step: state.step, time: t };
     this.window.since = t;
@@ -186,8 +187,9 @@ export class TrainingLoop {
 
   /** Evaluates the epoch just finished, updates best and early stopping. */
   private endEpoch(): { summary: EvalSummary; monitored: number; improved: boolean } {
-    const state = this.state, { train, validation } = this.data;
-    const trainEval = this.network.evaluate(train.x, train.y, this.trainEvalRows);
+    const state = this.state, { trainEval: sample, validation } = this.data;
+    // A seeded sample of the training split (prepare-data.ts), not its first rows: uploads may be sorted, e.g. by label.
+    const trainEval = this.network.evaluate(sample.x, sample.y, sample.rows);
     const valEval = validation.rows > 0 ? this.network.evaluate(validation.x, validation.y, validation.rows) : null;
     const summary: EvalSummary = {
       epoch: state.epoch,
@@ -249,12 +251,12 @@ export class TrainingLoop {
       windowRows,
       layers: record.layers,
       epochEnd: evaluation && { epoch: evaluation.epoch, trainLoss: evaluation.trainLoss, valLoss: evaluation.valLoss },
-    }, this.observers.health);
+    }, this.setup.health);
   }
 
   /** At an epoch end (before `epoch` moves on): the decision grid, when this epoch gets one. */
   private decisionGrid(): DecisionGrid | null {
-    const grids = this.observers.decisions, state = this.state;
+    const grids = this.setup.decisions, state = this.state;
     if (!grids) return null;
     const last = state.stoppedEarly || state.epoch + 1 >= this.spec.training.epochs;
     return grids.due(state.epoch, last) ? grids.compute(state.epoch) : null;
@@ -262,7 +264,9 @@ export class TrainingLoop {
 
   private checkpoint(trigger: CheckpointTrigger, metric: number | null, isBest: boolean): void {
     const state = this.state;
-    const bytes = encodeCheckpoint({ loop: structuredClone(state), preprocessing: this.data.preprocessor.toJSON(), engine: this.network.saveState() });
+    const bytes = encodeCheckpoint({
+      loop: structuredClone(state), preprocessing: this.data.preprocessor.toJSON(), kernel: this.setup.kernel, engine: this.network.saveState(),
+    });
     this.io.emit({
       type: 'checkpoint',
       step: state.step,

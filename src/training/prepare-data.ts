@@ -1,12 +1,14 @@
 /**
  * The matrices a job trains on: the dataset split into training and validation rows (seeded, ./split.ts), the
  * preprocessing fitted on the training rows (or restored from a checkpoint / warm-start model), and both splits
- * transformed by it. Targets keep their type: class indices (Int32Array) or values (Float32Array, one per row).
+ * transformed by it; plus the rows of the training split evaluated at every epoch end (at most TRAIN_EVAL_ROWS, a
+ * seeded sample: ./split.ts trainEvalSample). Targets keep their type: class indices (Int32Array) or values
+ * (Float32Array, one per row).
  *
  * Letters: R rows of the dataset, F raw features, D preprocessed inputs (the network's input width).
  */
 import { Preprocessor, type FittedPreprocessing, type PreprocessingSpec } from '../engine/preprocessing.js';
-import { splitRows } from './split.js';
+import { splitRows, trainEvalSample } from './split.js';
 import type { TrainerDataset } from './trainer-protocol.js';
 
 export interface Split {
@@ -16,9 +18,17 @@ export interface Split {
   y: Int32Array | Float32Array;
 }
 
+/** Most training rows evaluated at each epoch end (trainLoss / trainAccuracy): a larger split is sampled. */
+export const TRAIN_EVAL_ROWS = 10_000;
+
 export interface PreparedData {
   train: Split;
   validation: Split;
+  /**
+   * The training rows evaluated at each epoch end: `train` itself when it has at most TRAIN_EVAL_ROWS rows, else a
+   * seeded sample of TRAIN_EVAL_ROWS of them (a copy, in split order), the same for the whole job.
+   */
+  trainEval: Split;
   /** D */
   inputs: number;
   preprocessor: Preprocessor;
@@ -37,8 +47,14 @@ export function prepareData(
   const preprocessor = fitted ? Preprocessor.fromJSON(fitted) : Preprocessor.fit(preprocessing, rawTrain, split.train.length, F);
   if (preprocessor.inputs !== F) throw new RangeError(`the preprocessing takes ${preprocessor.inputs} features, the dataset has ${F}`);
   const transform = (raw: Float32Array, rows: number) => (rows === 0 ? new Float32Array(0) : (preprocessor.apply(raw, rows) as Float32Array));
+  const train: Split = { rows: split.train.length, x: transform(rawTrain, split.train.length), y: gatherTargets(data.y, split.train) };
+  const sample = trainEvalSample(seed, train.rows, TRAIN_EVAL_ROWS);
+  const trainEval: Split = sample.length === train.rows
+    ? train
+    : { rows: sample.length, x: gatherRows(train.x, preprocessor.outputs, sample), y: gatherTargets(train.y, sample) };
   return {
-    train: { rows: split.train.length, x: transform(rawTrain, split.train.length), y: gatherTargets(data.y, split.train) },
+    train,
+    trainEval,
     validation: {
       rows: split.validation.length,
       x: transform(gatherRows(data.x, F, split.validation), split.validation.length),

@@ -21,7 +21,7 @@ export type Post = (message: TrainerMessage, transfer?: ArrayBuffer[]) => void;
 export async function runTrainer(input: TrainerInput, post: Post): Promise<void> {
   const { spec } = input;
   const resolved = resolveSpec(input.network);
-  const ctx = await createFastContext({ threads: input.engineThreads, ...memoryFor(resolved, spec.training.batchSize) });
+  const ctx = await createFastContext({ threads: input.engineThreads, kernel: input.engineKernel ?? 'auto', ...memoryFor(resolved, spec.training.batchSize) });
   try {
     const resumed = input.resume ? decodeCheckpoint(input.resume.latest) : null;
     const fitted = resumed?.preprocessing ?? input.warmStart?.preprocessing ?? null;
@@ -46,10 +46,10 @@ export async function runTrainer(input: TrainerInput, post: Post): Promise<void>
       const layout = network.layout.entries.map((e) => ({ name: e.name, rows: e.rows, cols: e.cols, offset: e.packedOffset }));
       network.importWeights({ layout, values: input.warmStart.weights });
     }
-    post({ type: 'started', step: state.step, epoch: state.epoch, parameterCount: network.parameterCount, resumed: resumed !== null, flavour: ctx.flavour, threads: ctx.threads });
+    post({ type: 'started', step: state.step, epoch: state.epoch, parameterCount: network.parameterCount, resumed: resumed !== null, flavour: ctx.flavour, checkpointKernel: resumed?.kernel ?? null, threads: ctx.threads });
 
     const decisions = DecisionGrids.forJob(network, resolved.loss, resolved.outputs, input.dataset, data, input.decisionGrid);
-    const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights, { health: input.health, decisions });
+    const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights, { health: input.health, decisions, kernel: ctx.flavour });
     const outcome = loop.run();
     post(...finalMessage(outcome, state, data.preprocessor.toJSON(), resolved));
   } finally {

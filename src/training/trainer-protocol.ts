@@ -12,6 +12,7 @@
  * stream; an exception in the thread becomes an `error` message (and a thread that dies without one is reported by
  * the host as an error too).
  */
+import type { EngineKernel } from '../config.js';
 import type { LossKind, NetworkSpec, ResolvedSpec } from '../engine/spec.js';
 import type { JobSpec } from '../jobs/plan.js';
 import type { CheckpointTrigger, JobWarning, MetricRecord } from '../queue/job-events.js';
@@ -89,6 +90,8 @@ export interface TrainerInput {
   /** Initial weights and fitted preprocessing of a warm-start model (ignored when resuming). */
   warmStart: { weights: Float32Array; preprocessing: FittedPreprocessing } | null;
   engineThreads: number;
+  /** The engine's kernel build (ENGINE_KERNEL). Default 'auto'. */
+  engineKernel?: EngineKernel;
   /** Training-health warning thresholds (configuration). */
   health: HealthThresholds;
   /** Live decision grids (configuration). */
@@ -100,7 +103,18 @@ export interface TrainerInput {
 export type { EvalSummary };
 
 export type TrainerMessage =
-  | { type: 'started'; step: number; epoch: number; parameterCount: number; resumed: boolean; flavour: string; threads: number }
+  | {
+      type: 'started';
+      step: number;
+      epoch: number;
+      parameterCount: number;
+      resumed: boolean;
+      /** The kernel flavour of this attempt's compute context. */
+      flavour: string;
+      /** The kernel flavour the resumed checkpoint was made with (null: a fresh start, or a checkpoint older than the record). */
+      checkpointKernel: string | null;
+      threads: number;
+    }
   | {
       type: 'metrics';
       record: MetricRecord;

@@ -15,17 +15,19 @@ const withModel = { model: { select: { id: true } } } as const;
 export async function findDatasetFacts(db: Db, tenantId: string, datasetId: string): Promise<DatasetFacts | null> {
   const d = await db.dataset.findFirst({
     where: { id: datasetId, tenantId },
-    select: { id: true, name: true, task: true, rows: true, features: true, classNames: true },
+    select: { id: true, name: true, task: true, rows: true, features: true, featureNames: true, classNames: true },
   });
-  return d && { id: d.id, name: d.name, task: d.task, rows: d.rows, features: d.features, classes: d.classNames.length };
+  return d && {
+    id: d.id, name: d.name, task: d.task, rows: d.rows, features: d.features, classes: d.classNames.length, featureNames: d.featureNames, classNames: d.classNames,
+  };
 }
 
 export async function findWarmStartFacts(db: Db, tenantId: string, modelId: string): Promise<WarmStartFacts | null> {
   const m = await db.model.findFirst({ where: { id: modelId, tenantId }, select: { id: true, task: true, featureNames: true, classNames: true, spec: true } });
-  return m && { id: m.id, task: m.task, features: m.featureNames.length, classes: m.classNames.length, network: readArtifactSpec(m.spec) };
+  return m && { id: m.id, task: m.task, featureNames: m.featureNames, classNames: m.classNames, network: readArtifactSpec(m.spec) };
 }
 
-export async function createJob(db: Db, tenantId: string, plan: JobPlan): Promise<JobRow> {
+export async function createJob(db: Prisma.TransactionClient, tenantId: string, plan: JobPlan): Promise<JobRow> {
   return db.job.create({
     data: {
       tenantId,

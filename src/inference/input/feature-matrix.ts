@@ -4,6 +4,8 @@
  * gave the values) and/or `feature` (the name), plus `problem`, a stable slug:
  *   empty, too-many-rows, not-a-row, width, unknown-feature, missing-feature, duplicate-feature, not-a-number,
  *   out-of-range, shape, malformed (CSV syntax).
+ * `out-of-range` is also the answer when a float32 value overflows later, in the model's preprocessing or network
+ * (src/routes/models/predict.ts): then `stage` says where ('preprocessing' | 'network').
  */
 import { apiError, type ApiError } from '../../errors.js';
 

@@ -6,6 +6,7 @@ import { tenantOf } from '../../auth/plugin.js';
 import { isUuid } from '../../datasets/ids.js';
 import { apiError } from '../../errors.js';
 import { decisionGrid } from '../../inference/decision-grid.js';
+import { NonFiniteError } from '../../inference/predict.js';
 import { modelNotFound } from './read.js';
 import { IdParams } from './schemas.js';
 
@@ -30,7 +31,13 @@ export async function decisionGridRoutes(parent: FastifyInstance): Promise<void>
         inputs: model.featureNames.length,
       });
     }
-    const grid = await decisionGrid(model, request.query.resolution);
+    const grid = await decisionGrid(model, request.query.resolution).catch((error: unknown) => {
+      if (!(error instanceof NonFiniteError)) throw error;
+      // The points lie in the model's data range, but an imported model's scales or weights may still overflow there.
+      throw apiError('MODEL_OVERFLOW', `Model ${id} overflows float32 on its own data range (grid point ${error.row}): ${error.message}`, {
+        point: error.row, stage: error.stage, ...(error.feature !== null && { feature: model.featureNames[error.feature] }),
+      });
+    });
     return { modelId: model.id, task: model.task, featureNames: model.featureNames, classNames: model.classNames, ...grid };
   });
 }

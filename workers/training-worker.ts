@@ -2,12 +2,18 @@
  * The worker process: takes training jobs from BullMQ one at a time and runs them (src/training). Nothing numeric
  * lives here. Runs the reconciler (src/queue/reconciler.ts) at start and periodically. SIGTERM/SIGINT hands the
  * running job back (checkpointed, requeued) within SHUTDOWN_GRACE_MS and closes connections.
+ *
+ * Postgres and Redis outages are waited out (src/training/processor.ts): connection errors are logged (at most once a
+ * minute per message), never fatal. The worker's Postgres sessions are named after it (application_name
+ * `trainyard-worker:<workerId>`), so pg_stat_activity shows which worker holds what.
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'bullmq';
 import { pino } from 'pino';
 import { createDb } from '../src/db/client.js';
+import { describeKernel } from '../src/engine/kernels/native-choice.js';
+import { throttledErrorLog } from '../src/infra/log.js';
 import { loggerOptions } from '../src/logger.js';
 import { notifyParent, onShutdownSignal, startupOrExit } from '../src/process/lifecycle.js';
 import { startReconciler } from '../src/queue/reconciler.js';
@@ -18,9 +24,23 @@ import { createTrainingProcessor } from '../src/training/processor.js';
 const config = await startupOrExit('worker');
 const workerId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 const logger = pino(loggerOptions(config.logLevel, 'worker')).child({ workerId });
-const db = createDb(config.databaseUrl, { poolSize: 4 });
+// Which kernel this worker's engine runs (native GEMM, or WebAssembly and why): checked now, so that an ENGINE_KERNEL
+// this machine cannot run stops the worker at start rather than failing its jobs.
+let kernel: string;
+try {
+  kernel = describeKernel(config.worker.engineKernel);
+} catch (error) {
+  logger.fatal(`ENGINE_KERNEL=${config.worker.engineKernel}: ${(error as Error).message}`);
+  process.exit(1);
+}
+const db = createDb(config, {
+  poolSize: 4, applicationName: `trainyard-worker:${workerId}`, onConnectionError: throttledErrorLog(logger, 'postgres connection error'),
+});
 const redis = createRedis(config.redisUrl, { name: 'worker' });
 const blocking = createRedis(config.redisUrl, { name: 'worker-queue', blocking: true });
+const logRedisError = throttledErrorLog(logger, 'redis connection error');
+redis.on('error', logRedisError);
+blocking.on('error', logRedisError);
 
 const processor = await createTrainingProcessor({ config, db, redis, logger, workerId });
 const worker = new Worker<TrainingJobData>(TRAINING_QUEUE, (job, token) => processor.process(job, token), {
@@ -37,10 +57,10 @@ worker.on('active', (job) => logger.info({ jobId: job.data.jobId, attempt: job.a
 worker.on('completed', (job) => logger.info({ jobId: job.data.jobId }, 'job finished'));
 worker.on('failed', (job, error) => logger.warn({ jobId: job?.data.jobId, err: error }, 'job failed'));
 worker.on('stalled', (jobId) => logger.warn({ jobId }, 'job stalled; it will be retried'));
-worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+worker.on('error', throttledErrorLog(logger, 'worker error'));
 
 const queue = createTrainingQueue(redis, config.queuePrefix);
-queue.on('error', (error) => logger.warn({ err: error }, 'queue connection error'));
+queue.on('error', logRedisError);
 const reconciler = startReconciler(db, queue, config.worker.reconcileIntervalMs, logger);
 
 onShutdownSignal(async () => {
@@ -58,5 +78,5 @@ onShutdownSignal(async () => {
 
 void worker.run();
 await worker.waitUntilReady();
-logger.info({ queue: TRAINING_QUEUE, prefix: config.queuePrefix }, 'worker ready');
+logger.info({ queue: TRAINING_QUEUE, prefix: config.queuePrefix, kernel, engineThreads: config.worker.engineThreads }, 'worker ready');
 notifyParent({ type: 'worker-ready' });

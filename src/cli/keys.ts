@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command, argument] = positionals;
   const config = loadConfig();
-  const db = createDb(config.databaseUrl, { poolSize: 1 });
+  const db = createDb(config, { poolSize: 1, applicationName: 'trainyard-keys' });
   try {
     switch (command) {
       case 'create': {

@@ -8,7 +8,14 @@
  * status. The training-health warnings raised at a record are stored in the same transaction as the record. Events are
  * published after the commit they describe, per record in this order: `metrics`, its new `warning`s (those not stored
  * before: a resumed attempt raises again what the previous one raised after its checkpoint), its `decision` grid.
- * Transient write errors are retried; a lost lease stops the trainer at once and nothing more is written.
+ * A lost lease stops the trainer at once and nothing more is written.
+ *
+ * Outages are waited out: a write (or a read of the job's inputs) that fails because Postgres is away, or a lock wait
+ * timed out, is retried with capped exponential backoff and jitter (src/infra/retry.ts). Meanwhile the trainer runs
+ * ahead until MAX_PENDING_WRITES records are pending, then blocks: training pauses. When Postgres is back the retried
+ * write goes through the fence, which revalidates the lease: the run continues, or stops without writing if another
+ * worker took the job meanwhile. Only an outage longer than INFRA_FAILURE_BUDGET_MS gives the attempt up (the
+ * processor then lets BullMQ requeue the job). A Redis outage only loses live events (logged once per outage).
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -17,6 +24,8 @@ import type { DatasetMeta } from '../datasets/types.js';
 import type { JobPlan } from '../jobs/plan.js';
 import { publishJobEvent, type JobEventInput, type JobWarning } from '../queue/job-events.js';
 import type { Redis } from '../queue/redis.js';
+import { waitOut } from '../infra/retry.js';
+import { kernelChange } from './checkpoint-state.js';
 import { loadJobInputs } from './job-inputs.js';
 import {
   finishCancelled, finishFailed, finishSucceeded, handBackJob, heartbeat, LeaseLostError, writeCheckpoint, writeMetrics, type Lease,
@@ -42,7 +51,10 @@ export interface JobRunDeps {
 /** Metric records written per transaction at most, and how long one may wait for others to join it. */
 const METRICS_BATCH = 100;
 const METRICS_FLUSH_MS = 100;
-const WRITE_RETRIES = 3;
+/** Retries of a write that failed for another reason than an outage (it is unlikely to succeed later). */
+const OTHER_RETRIES = 3;
+/** The first pause of a retried write; the pauses double up to INFRA_RETRY_MAX_MS. */
+const FIRST_RETRY_MS = 200;
 
 export class JobRun {
   readonly jobId: string;
@@ -57,11 +69,24 @@ export class JobRun {
   private plan: JobPlan | null = null;
   private meta: DatasetMeta | null = null;
   private progress = { step: 0, epoch: 0 };
+  /** Whether the last heartbeat / event publish failed: logged once per outage, not at every try. */
+  private heartbeatFailing = false;
+  /** A heartbeat is in flight (a slow one is not overlapped by the next). */
+  private beating = false;
+  private publishFailing = false;
   private resolveResult!: (result: RunResult) => void;
   private rejectResult!: (error: Error) => void;
+  /** The result is settled: no more heartbeats (the final write ended the lease). */
+  private ended = false;
   private readonly result = new Promise<RunResult>((resolve, reject) => {
-    this.resolveResult = resolve;
-    this.rejectResult = reject;
+    this.resolveResult = (result) => {
+      this.ended = true;
+      resolve(result);
+    };
+    this.rejectResult = (error) => {
+      this.ended = true;
+      reject(error);
+    };
   });
 
   constructor(private readonly deps: JobRunDeps, readonly lease: Lease, private readonly job: Job) {
@@ -87,7 +112,7 @@ export class JobRun {
   async execute(): Promise<RunResult> {
     const { db, config, logger } = this.deps;
     this.publish({ type: 'status', status: 'running', code: null, reason: null, modelId: null });
-    const inputs = await loadJobInputs(db, this.job);
+    const inputs = await this.write('load inputs', () => loadJobInputs(db, this.job));
     if (inputs.kind === 'failed') return this.fail(inputs.code, inputs.reason);
     if (this.pending === StopCommand.CANCEL) return this.finishCancelled();
     if (this.pending === StopCommand.HAND_BACK) return this.finishHandBack();
@@ -97,7 +122,7 @@ export class JobRun {
     const heartbeatMs = Math.max(100, Math.floor(config.worker.lockMs / 2));
     const timer = setInterval(() => void this.beat(), heartbeatMs);
     try {
-      const settings = { engineThreads: config.worker.engineThreads, health: config.health, decisionGrid: config.decisionGrid };
+      const settings = { engineThreads: config.worker.engineThreads, engineKernel: config.worker.engineKernel, health: config.health, decisionGrid: config.decisionGrid };
       this.host = startTrainer({ ...inputs.trainer, ...settings }, (message) => {
         this.chain = this.chain.then(() => this.handle(message)).catch((error: unknown) => this.abort(error as Error));
       });
@@ -125,9 +150,12 @@ export class JobRun {
       return;
     }
     switch (m.type) {
-      case 'started':
+      case 'started': {
         this.deps.logger.info({ jobId: this.jobId, attempt: this.lease.attempt, step: m.step, resumed: m.resumed, kernel: m.flavour, threads: m.threads }, 'training started');
+        const kernelWarning = kernelChange(m.checkpointKernel, m.flavour);
+        if (kernelWarning) this.deps.logger.warn({ jobId: this.jobId, step: m.step, checkpointKernel: m.checkpointKernel, kernel: m.flavour }, kernelWarning);
         return;
+      }
       case 'metrics':
         this.metrics.push(m);
         if (this.metrics.length >= METRICS_BATCH) await this.flushMetrics();
@@ -247,7 +275,7 @@ export class JobRun {
   }
 
   private onLeaseLost(): void {
-    if (this.leaseLost) return;
+    if (this.leaseLost || this.ended) return;
     this.leaseLost = true;
     this.metrics = [];
     this.deps.logger.warn({ jobId: this.jobId, attempt: this.lease.attempt }, 'lease lost: another worker holds this job; stopping without writing');
@@ -255,34 +283,53 @@ export class JobRun {
     this.resolveResult({ kind: 'lease-lost' });
   }
 
+  /** Renews the lease (and reads a requested cancel). A failure is retried at the next beat. */
   private async beat(): Promise<void> {
-    if (this.leaseLost) return;
+    if (this.leaseLost || this.beating || this.ended) return;
+    this.beating = true;
     try {
       const { cancelRequested } = await heartbeat(this.deps.db, this.lease);
+      if (this.heartbeatFailing) this.deps.logger.info({ jobId: this.jobId }, 'lease heartbeat works again');
+      this.heartbeatFailing = false;
       if (cancelRequested) this.cancel();
     } catch (error) {
-      if (error instanceof LeaseLostError) this.onLeaseLost();
-      else this.deps.logger.warn({ err: error, jobId: this.jobId }, 'lease heartbeat failed; retrying');
+      if (error instanceof LeaseLostError) return this.onLeaseLost();
+      if (!this.heartbeatFailing) this.deps.logger.warn({ err: error, jobId: this.jobId }, 'lease heartbeat failed; retrying at every beat');
+      this.heartbeatFailing = true;
+    } finally {
+      this.beating = false;
     }
   }
 
-  /** Runs a fenced write, retrying transient errors; LeaseLostError is final. */
-  private async write<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (error instanceof LeaseLostError || attempt >= WRITE_RETRIES) throw error;
-        this.deps.logger.warn({ err: error, jobId: this.jobId, what, attempt: attempt + 1 }, 'write failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** attempt));
-      }
-    }
+  /** Runs a fenced write (or the read of the inputs), waiting out outages (see the top of the file); LeaseLostError is final. */
+  private write<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    const { config, logger } = this.deps;
+    const context = { jobId: this.jobId, attempt: this.lease.attempt, what };
+    return waitOut(fn, {
+      what: `job ${this.jobId}: ${what}`,
+      budgetMs: config.worker.infraBudgetMs,
+      backoff: { initialMs: FIRST_RETRY_MS, maxMs: config.worker.infraRetryMaxMs },
+      otherRetries: OTHER_RETRIES,
+      isFinal: (error) => error instanceof LeaseLostError || this.leaseLost,
+      onRetry: ({ error, retry, delayMs, elapsedMs, transient }) => {
+        if (retry === 1 || !transient) {
+          logger.warn({ ...context, err: error, retry, delayMs, transient },
+            transient ? 'database unavailable or busy: retrying (training pauses meanwhile)' : 'write failed; retrying');
+        } else logger.debug({ ...context, retry, delayMs, elapsedMs }, 'still waiting for the database');
+      },
+      onRecovered: ({ retries, elapsedMs }) => logger.info({ ...context, retries, waitedMs: elapsedMs }, 'database is back; continuing'),
+    });
   }
 
   private publish(event: DistributiveOmit<JobEventInput, 'jobId' | 'attempt' | 'step' | 'epoch'> & { step?: number; epoch?: number }): void {
     const full = { jobId: this.jobId, attempt: this.lease.attempt, step: this.progress.step, epoch: this.progress.epoch, ...event } as JobEventInput;
-    publishJobEvent(this.deps.redis, this.deps.config.queuePrefix, full).catch((error: unknown) =>
-      this.deps.logger.warn({ err: error, jobId: this.jobId, event: event.type }, 'could not publish a job event'));
+    publishJobEvent(this.deps.redis, this.deps.config.queuePrefix, full).then(() => {
+      if (this.publishFailing) this.deps.logger.info({ jobId: this.jobId }, 'publishing job events works again');
+      this.publishFailing = false;
+    }, (error: unknown) => {
+      if (!this.publishFailing) this.deps.logger.warn({ err: error, jobId: this.jobId, event: event.type }, 'could not publish a job event (Redis unavailable?); live events are lost until it is back');
+      this.publishFailing = true;
+    });
   }
 }
 

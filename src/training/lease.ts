@@ -5,6 +5,14 @@
  * updates the Job row `WHERE id = job AND attempt = ours AND status = 'running'`; zero rows means another worker
  * claimed the job since (or it was finished), so the transaction throws {@link LeaseLostError} and writes nothing. The
  * claim updates the same row, so Postgres orders the two: a write either commits before the takeover or not at all.
+ *
+ * Every write is safe to retry after an error whose commit is unknown (the connection broke while committing):
+ * metrics and checkpoints are upserts, warnings are added once, and a finishing write that finds its own outcome
+ * already stored under the same attempt reports success instead of a lost lease.
+ *
+ * Transactions hold no compute and no network waits besides their own statements: callers prepare everything
+ * (checkpoint bytes, model row) before, and publish events after the commit. Sessions carry lock and
+ * idle-in-transaction timeouts (src/db/client.ts), so a frozen holder's locks are released.
  */
 import type { Db, Job, JobStatus } from '../db/client.js';
 import { Prisma } from '../db/client.js';
@@ -66,13 +74,22 @@ export async function claimJob(db: Db, jobId: string, workerId: string, leaseMs:
   });
 }
 
-/** The fence: updates our Job row (with `data`) only while we hold the lease; throws LeaseLostError otherwise. */
-async function fence(tx: Tx, lease: Lease, data: Prisma.JobUpdateManyMutationInput = {}): Promise<void> {
+/**
+ * The fence: updates our Job row (with `data`) only while we hold the lease; throws LeaseLostError otherwise. A
+ * finishing write names the status it sets (`finishing`): when the row already has it under our attempt, our own
+ * earlier try committed (its reply was lost) and the fence returns false: nothing more to write.
+ */
+async function fence(tx: Tx, lease: Lease, data: Prisma.JobUpdateManyMutationInput = {}, finishing?: JobStatus): Promise<boolean> {
   const { count } = await tx.job.updateMany({
     where: { id: lease.jobId, attempt: lease.attempt, status: 'running' },
     data: { leaseExpiresAt: new Date(Date.now() + lease.leaseMs), ...data },
   });
-  if (count === 0) throw new LeaseLostError(lease.jobId, lease.attempt);
+  if (count > 0) return true;
+  if (finishing) {
+    const row = await tx.job.findUnique({ where: { id: lease.jobId }, select: { status: true, attempt: true } });
+    if (row?.status === finishing && row.attempt === lease.attempt) return false;
+  }
+  throw new LeaseLostError(lease.jobId, lease.attempt);
 }
 
 /** Renews the lease; returns whether a cancel was requested. */
@@ -198,11 +215,12 @@ export async function finishSucceeded(
   db: Db, lease: Lease, model: ModelWrite, result: { finalMetrics: Prisma.InputJsonObject; finalStep: number; epoch: number },
 ): Promise<string> {
   return db.$transaction(async (tx) => {
-    await fence(tx, lease, {
+    const first = await fence(tx, lease, {
       status: 'succeeded', finishedAt: new Date(), finalMetrics: result.finalMetrics, step: result.finalStep, epoch: result.epoch,
       leaseOwner: null, leaseExpiresAt: null,
-    });
+    }, 'succeeded');
     const existing = await tx.model.findUnique({ where: { jobId: lease.jobId }, select: { id: true } });
+    if (!first && existing) return existing.id;
     const id = existing?.id ?? (await tx.model.create({ data: { ...model, tenantId: lease.tenantId, jobId: lease.jobId }, select: { id: true } })).id;
     await tx.checkpoint.updateMany({ where: { jobId: lease.jobId, step: result.finalStep }, data: { isFinal: true } });
     return id;
@@ -211,14 +229,14 @@ export async function finishSucceeded(
 
 /** Terminal failure (divergence, a dataset that vanished, an engine error): checkpoints are kept. */
 export async function finishFailed(db: Db, lease: Lease, code: string, reason: string): Promise<void> {
-  await db.$transaction((tx) => fence(tx, lease, { status: 'failed', failureCode: code, failureReason: reason, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null }));
+  await db.$transaction((tx) => fence(tx, lease, { status: 'failed', failureCode: code, failureReason: reason, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null }, 'failed'));
 }
 
 export async function finishCancelled(db: Db, lease: Lease, reason: string): Promise<void> {
-  await db.$transaction((tx) => fence(tx, lease, { status: 'cancelled', failureReason: reason, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null }));
+  await db.$transaction((tx) => fence(tx, lease, { status: 'cancelled', failureReason: reason, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null }, 'cancelled'));
 }
 
 /** Gives the job back to the queue (a stopping worker): status queued, no lease holder. */
 export async function handBackJob(db: Db, lease: Lease): Promise<void> {
-  await db.$transaction((tx) => fence(tx, lease, { status: 'queued', leaseOwner: null, leaseExpiresAt: null }));
+  await db.$transaction((tx) => fence(tx, lease, { status: 'queued', leaseOwner: null, leaseExpiresAt: null }, 'queued'));
 }

@@ -5,7 +5,12 @@
  *   failed (divergence, bad data, …)        → UnrecoverableError (BullMQ: failed, no retry; Postgres has the reason)
  *   handed back (SIGTERM)                   → moved back to wait, WaitingError (another worker continues it)
  *   lease lost                              → return; the worker that holds the lease now owns the job
- *   anything else (Postgres down, …)        → thrown: BullMQ retries it, resuming from the newest checkpoint
+ *   anything else                           → thrown: BullMQ retries it, resuming from the newest checkpoint
+ * Infrastructure errors do not get that far: Postgres outages are waited out here (the claim) and in the run (its
+ * reads and writes), so they do not use up the job's BullMQ attempts. Only an outage longer than
+ * INFRA_FAILURE_BUDGET_MS is thrown (OutageBudgetExceededError): BullMQ requeues the job while attempts remain.
+ * A Redis outage does not stop the run either; BullMQ may meanwhile hand the job to another worker (its lock could not
+ * be renewed), whose claim takes the lease: this run then stops without writing (src/training/lease.ts).
  * Cancel commands arrive on the control channel (src/queue/job-control.ts), subscribed once per process.
  */
 import { UnrecoverableError, WaitingError, type Job as QueueJob } from 'bullmq';
@@ -14,10 +19,13 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/client.js';
 import { subscribeJobCommands, type JobCommandSubscription } from '../queue/job-control.js';
 import { publishJobEvent } from '../queue/job-events.js';
+import { throttledErrorLog } from '../infra/log.js';
+import { waitOut } from '../infra/retry.js';
 import { createRedis, type Redis } from '../queue/redis.js';
 import type { TrainingJobData } from '../queue/training-queue.js';
 import { JobRun } from './job-run.js';
 import { claimJob } from './lease.js';
+import { waitForTenantSlot } from './tenant-gate.js';
 
 export interface ProcessorDeps {
   config: Config;
@@ -43,7 +51,7 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
   const { config, db, logger } = deps;
   let current: { run: JobRun; done: Promise<unknown> } | null = null;
   const subscriber = createRedis(config.redisUrl, { name: 'worker-control', blocking: true });
-  subscriber.on('error', (error) => logger.warn({ err: error }, 'control channel connection error'));
+  subscriber.on('error', throttledErrorLog(logger, 'control channel connection error'));
   const subscription: JobCommandSubscription = await subscribeJobCommands(subscriber, config.queuePrefix, (command) => {
     if (command.type === 'cancel' && current?.run.jobId === command.jobId) {
       logger.info({ jobId: command.jobId }, 'cancel requested');
@@ -52,9 +60,18 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
   });
 
   async function process(job: QueueJob<TrainingJobData>, token: string | undefined): Promise<void> {
+    await waitForTenantSlot({ config, db, logger }, job, token); // MAX_RUNNING_JOBS_PER_TENANT: ./tenant-gate.ts
     const { jobId } = job.data;
     const leaseMs = config.worker.lockMs * 2;
-    const claim = await claimJob(db, jobId, deps.workerId, leaseMs);
+    const claim = await waitOut(() => claimJob(db, jobId, deps.workerId, leaseMs), {
+      what: `job ${jobId}: claim`,
+      budgetMs: config.worker.infraBudgetMs,
+      backoff: { initialMs: 200, maxMs: config.worker.infraRetryMaxMs },
+      onRetry: ({ error, retry, delayMs }) => {
+        if (retry === 1) logger.warn({ jobId, err: error, delayMs }, 'cannot claim the job: database unavailable or the row is locked; retrying');
+      },
+      onRecovered: ({ retries, elapsedMs }) => logger.info({ jobId, retries, waitedMs: elapsedMs }, 'claim went through after retries'),
+    });
     if (claim.kind === 'finished') {
       logger.info({ jobId, status: claim.status }, 'job already finished or gone; nothing to do');
       return;

@@ -28,7 +28,7 @@ async function scalarFieldsBySchema(): Promise<Map<string, string[]>> {
 describe('schema.prisma ↔ migrations', () => {
   let db: Db;
   before(() => {
-    db = createDb(testConfig().databaseUrl, { poolSize: 2 });
+    db = createDb(testConfig(), { poolSize: 2 });
   });
   after(() => db.$disconnect());
 

@@ -2,11 +2,16 @@
  * The lease and its fencing, against real Postgres: claiming increments the attempt; once another claim took the job,
  * every write of the previous holder (metrics, checkpoint, heartbeat, success with its model, failure, cancel, hand
  * back) is refused and leaves nothing behind; a claim respects cancels and finished jobs; checkpoint pruning keeps the
- * newest K and the best.
+ * newest K and the best; a finishing write retried by its holder (the reply to its commit was lost) is a no-op. And no
+ * lock outlives its owner: a holder that stops talking inside a transaction loses its session (and the Job row's lock)
+ * after PG_IDLE_IN_TX_TIMEOUT_MS, while the next worker's claim waits at most PG_LOCK_TIMEOUT_MS per try.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createDb } from '../../src/db/client.js';
 import { createJob } from '../../src/db/repositories/jobs.js';
+import { isTransient } from '../../src/infra/errors.js';
+import { waitOut } from '../../src/infra/retry.js';
 import { planJob } from '../../src/jobs/plan.js';
 import type { JobWarning, MetricRecord } from '../../src/queue/job-events.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -90,7 +95,12 @@ describe('lease and fencing', () => {
     const modelId = await finishSucceeded(db, second, MODEL, { finalMetrics: { trainLoss: 0.1 }, finalStep: 3, epoch: 1 });
     assert.equal(await db.model.count({ where: { jobId } }), 1);
     assert.equal((await db.model.findUniqueOrThrow({ where: { jobId } })).id, modelId);
-    await assert.rejects(finishSucceeded(db, second, MODEL, { finalMetrics: {}, finalStep: 3, epoch: 1 }), LeaseLostError);
+    await assert.rejects(finishSucceeded(db, first, MODEL, { finalMetrics: {}, finalStep: 3, epoch: 1 }), LeaseLostError);
+    await assert.rejects(writeMetrics(db, second, [record(4)], { step: 4, epoch: 0 }), LeaseLostError);
+    // The holder's own retry (its commit's reply was lost) finds its outcome stored: the same model, nothing rewritten.
+    const before = await db.job.findUniqueOrThrow({ where: { id: jobId } });
+    assert.equal(await finishSucceeded(db, second, MODEL, { finalMetrics: {}, finalStep: 3, epoch: 1 }), modelId);
+    assert.deepEqual(await db.job.findUniqueOrThrow({ where: { id: jobId } }), before);
     assert.equal((await claimJob(db, jobId, 'worker-c', 1000)).kind, 'finished', 'a succeeded job cannot be claimed again');
     assert.equal(await db.model.count({ where: { jobId } }), 1);
   });
@@ -154,8 +164,71 @@ describe('lease and fencing', () => {
     const handed = await newJob();
     const lease = await claim(handed, 'w1');
     await handBackJob(db, lease);
+    await handBackJob(db, lease); // its retry
     const row = await db.job.findUniqueOrThrow({ where: { id: handed } });
     assert.deepEqual([row.status, row.leaseOwner], ['queued', null]);
     assert.equal((await claim(handed, 'w2')).attempt, 2);
+  });
+
+  it('a finishing write retried by its holder is a no-op; by anyone else it is refused', async () => {
+    const db = services.db;
+    for (const [status, finish] of [
+      ['failed', (lease: Lease) => finishFailed(db, lease, 'DIVERGED', 'x')],
+      ['cancelled', (lease: Lease) => finishCancelled(db, lease, 'x')],
+    ] as const) {
+      const jobId = await newJob();
+      const lease = await claim(jobId, 'w');
+      await finish(lease);
+      const before = await db.job.findUniqueOrThrow({ where: { id: jobId } });
+      await finish(lease);
+      assert.deepEqual(await db.job.findUniqueOrThrow({ where: { id: jobId } }), before, status);
+      assert.equal(before.status, status);
+      await assert.rejects(finish({ ...lease, attempt: lease.attempt - 1 }), LeaseLostError);
+    }
+  });
+
+  it('no lock outlives its owner: a holder silent inside a transaction loses its session; the next claim waits briefly and retries', async () => {
+    const settings = { ...own.env, PG_LOCK_TIMEOUT_MS: '300', PG_IDLE_IN_TX_TIMEOUT_MS: '3000' };
+    const frozen = createDb(testConfig(settings), { poolSize: 1 });
+    const next = createDb(testConfig(settings), { poolSize: 1 });
+    try {
+      const [shown] = await next.$queryRaw<{ lock: string; idle: string; statement: string }[]>`
+        SELECT current_setting('lock_timeout') AS lock, current_setting('idle_in_transaction_session_timeout') AS idle,
+          current_setting('statement_timeout') AS statement`;
+      assert.deepEqual(shown, { lock: '300ms', idle: '3s', statement: '1min' });
+
+      const jobId = await newJob();
+      const lease = await claim(jobId, 'frozen');
+      // The holder locks the Job row (as every fenced write does first), then says nothing more: frozen.
+      let thaw!: () => void;
+      const frozenUntil = new Promise<void>((resolve) => (thaw = resolve));
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const holding = frozen.$transaction(async (tx) => {
+        await tx.job.update({ where: { id: jobId }, data: { leaseExpiresAt: new Date() } });
+        locked();
+        await frozenUntil;
+        await tx.job.count();
+      }, { timeout: 60_000 }).then(() => null, (error: unknown) => error);
+      await isLocked;
+
+      const started = Date.now();
+      const refused = await claimJob(next, jobId, 'next', 60_000).then(() => null, (error: unknown) => error);
+      const refusedMs = Date.now() - started;
+      assert.ok(isTransient(refused), `a lock wait ends with a transient error, not a hang: ${String(refused)}`);
+      assert.ok(refusedMs >= 250, `the lock wait took ${refusedMs} ms`);
+      const claimed = await waitOut(() => claimJob(next, jobId, 'next', 60_000), { what: 'claim', budgetMs: 20_000, backoff: { initialMs: 50, maxMs: 200 } });
+      const claimedMs = Date.now() - started;
+      assert.equal(claimed.kind, 'claimed');
+      assert.ok(claimedMs < 15_000, `claimed after ${claimedMs} ms (the idle session ends after 3 s)`);
+
+      thaw();
+      assert.ok(isTransient(await holding), 'the thawed holder finds its session ended');
+      await assert.rejects(writeMetrics(frozen, lease, [record(1)], { step: 1, epoch: 0 }), LeaseLostError);
+      assert.equal(await services.db.metric.count({ where: { jobId } }), 0);
+    } finally {
+      await frozen.$disconnect();
+      await next.$disconnect();
+    }
   });
 });

@@ -5,6 +5,8 @@
  * a Buffer parameter as binary. Everything else (reads, small writes) stays on Prisma.
  */
 import pg from 'pg';
+import type { Config } from '../../config.js';
+import { sessionSettings } from '../../db/client.js';
 import { apiError } from '../../errors.js';
 
 export type UploadPool = pg.Pool;
@@ -14,15 +16,22 @@ export type UploadConnection = pg.PoolClient;
 export const UPLOAD_CONNECTIONS = 5;
 /** How long an upload may wait for a connection before it is refused (503). */
 export const UPLOAD_CONNECTION_WAIT_MS = 60_000;
-/** Postgres ends an upload's transaction when its client sends nothing for this long (a stalled upload). */
+/**
+ * Postgres ends an upload's transaction when its client sends nothing for this long (a stalled upload). Longer than
+ * PG_IDLE_IN_TX_TIMEOUT_MS on purpose: an upload's transaction waits for the request body between chunks, and it
+ * locks only the rows it is creating.
+ */
 export const UPLOAD_IDLE_MS = 5 * 60_000;
 
-export function createUploadPool(databaseUrl: string): UploadPool {
+/** The pool, with the session settings of every connection (lock and statement timeouts, src/db/client.ts). */
+export function createUploadPool(config: Pick<Config, 'databaseUrl' | 'postgres'>): UploadPool {
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
+    connectionString: config.databaseUrl,
     max: UPLOAD_CONNECTIONS,
     connectionTimeoutMillis: UPLOAD_CONNECTION_WAIT_MS,
-    idle_in_transaction_session_timeout: UPLOAD_IDLE_MS,
+    application_name: `trainyard-upload:${process.pid}`,
+    ...sessionSettings(config.postgres),
+    idle_in_transaction_session_timeout: Math.max(UPLOAD_IDLE_MS, config.postgres.idleInTxTimeoutMs),
   });
   // An idle connection that breaks is removed by the pool; without a listener the error would crash the process.
   pool.on('error', () => undefined);

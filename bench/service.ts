@@ -1,6 +1,6 @@
 /**
- * `npm run bench:service [-- --json] [-- --only http|fanout] [-- --duration S] [-- --connections N]
- *                        [-- --subscribers N] [-- --messages N] [-- --interval-ms MS]`
+ * `npm run bench:service [-- --json] [-- --only http|fanout|streams] [-- --duration S] [-- --connections N]
+ *                        [-- --subscribers N] [-- --messages N] [-- --interval-ms MS] [-- --replayed N]`
  *
  * The API under load, in one process on loopback, against its own fresh database (created and dropped here):
  *   1. single-row predictions (POST /v1/models/:id/predict, a 4-100-3 network trained here) with autocannon, beside a
@@ -9,12 +9,16 @@
  *   2. WebSocket fan-out: 1,000 streams of one job, 100 metrics events published through Redis, one every 50 ms
  *      (20 events/s: a live chart's rate); publish → receive latency (target: p99 ≤ 100 ms) and every message
  *      delivered. Each event costs the API one socket write per subscriber, the bulk of its fan-out time (profiled
- *      with --cpu-prof); --interval-ms 20 gives a heavier rate.
+ *      with --cpu-prof); --interval-ms 20 gives a heavier rate;
+ *   3. requests under a pile of streams: `--subscribers` (1,000) streams of one running job open with ?since=-1, each
+ *      replaying `--replayed` (600) stored metrics, while GET /v1/jobs/:id is measured back to back and
+ *      POST /v1/jobs/:id/cancel once half of them are open (target: both ≤ 200 ms at p99; bench/stream-load.ts).
  * Prints tables; with --json the last line is one JSON object for other tools. The machine may be shared: rerun to
  * confirm a figure.
  */
 import os from 'node:os';
 import { measureFanout, type FanoutResult } from './service-fanout.js';
+import { measureStreamLoad, type StreamLoadResult } from './stream-load.js';
 import { measure, startBare, startUnauthenticated, type HttpResult } from './service-http.js';
 import { startService, storeBenchModel } from './service-setup.js';
 
@@ -29,8 +33,10 @@ function argNumber(name: string, fallback: number): number {
 const json = process.argv.includes('--json');
 const http = { durationSec: argNumber('--duration', 5), connections: argNumber('--connections', 10) };
 const fanout = { subscribers: argNumber('--subscribers', 1000), messages: argNumber('--messages', 100), intervalMs: argNumber('--interval-ms', 50) };
+const streamLoad = { subscribers: fanout.subscribers, metrics: argNumber('--replayed', 600) };
 const PREDICT_TARGET = 0.5;
 const FANOUT_P99_TARGET_MS = 100;
+const STREAM_LOAD_TARGET_MS = 200;
 
 const log = (line = ''): void => {
   if (json) process.stderr.write(`${line}\n`);
@@ -49,7 +55,7 @@ function table(header: string[], rows: (string | number)[][]): void {
 }
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && only !== 'http' && only !== 'fanout') throw new RangeError(`--only must be http or fanout, got ${only}`);
+if (only !== undefined && only !== 'http' && only !== 'fanout' && only !== 'streams') throw new RangeError(`--only must be http, fanout or streams, got ${only}`);
 
 type Service = Awaited<ReturnType<typeof startService>>;
 
@@ -87,15 +93,34 @@ async function benchFanout(service: Service): Promise<FanoutResult> {
   return f;
 }
 
+async function benchStreamLoad(service: Service): Promise<StreamLoadResult> {
+  log(`requests under streams: ${streamLoad.subscribers} streams of one running job open with ?since=-1 (${streamLoad.metrics} stored metrics each), ` +
+    'GET /v1/jobs/:id back to back meanwhile, POST /v1/jobs/:id/cancel once half are open\n');
+  const r = await measureStreamLoad({ url: service.url, services: service.services, tenant: service.tenant }, streamLoad);
+  table(['request', 'count', 'p50 ms', 'p99 ms', 'max ms', 'statuses'], [r.get, r.cancel].map((p, i) => [
+    i === 0 ? 'GET /v1/jobs/:id' : 'POST /v1/jobs/:id/cancel', p.count, round(p.p50Ms, 1), round(p.p99Ms, 1), round(p.maxMs, 1), JSON.stringify(p.statuses),
+  ]));
+  log(`${r.subscribers} streams all live in ${round(r.readyMs / 1000, 1)} s; first cancel with ${r.openedAtCancel} open; ` +
+    `stream queries ${r.streamQueries} for ${r.streamReads} reads, at most ${r.streamMaxConcurrentQueries} at once\n`);
+  return r;
+}
+
 async function main(): Promise<void> {
-  const service = await startService();
+  // The rate limit stays on (its cost is part of every request) but out of reach of one bench key.
+  const service = await startService({ RATE_LIMIT_PER_MINUTE: '1000000000' });
   try {
     log(`service bench: Node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'unknown CPU'})\n`);
-    const h = only === 'fanout' ? null : await benchHttp(service);
-    const f = only === 'http' ? null : await benchFanout(service);
+    const h = only === undefined || only === 'http' ? await benchHttp(service) : null;
+    const f = only === undefined || only === 'fanout' ? await benchFanout(service) : null;
+    const s = only === undefined || only === 'streams' ? await benchStreamLoad(service) : null;
     const targets = {
       predictVsBare: h && { ratio: round(h.predictVsBare, 2), target: PREDICT_TARGET, met: h.predictVsBare >= PREDICT_TARGET },
       fanoutP99: f && { ms: round(f.p99Ms, 2), delivered: f.delivered === f.expected, target: FANOUT_P99_TARGET_MS, met: f.p99Ms <= FANOUT_P99_TARGET_MS && f.delivered === f.expected },
+      streamLoad: s && {
+        getP99Ms: round(s.get.p99Ms, 1), cancelP99Ms: round(s.cancel.p99Ms, 1), target: STREAM_LOAD_TARGET_MS,
+        met: s.get.p99Ms <= STREAM_LOAD_TARGET_MS && s.cancel.p99Ms <= STREAM_LOAD_TARGET_MS
+          && Object.keys(s.cancel.statuses).join() === '202' && Object.keys(s.get.statuses).join() === '200',
+      },
     };
     if (h) {
       const [bare, authOnly, , noAuth] = h.results;
@@ -105,8 +130,12 @@ async function main(): Promise<void> {
     if (f) {
       log(`target fan-out p99 ≤ ${FANOUT_P99_TARGET_MS} ms, every message delivered: ${round(f.p99Ms, 2)} ms, ${f.delivered}/${f.expected} (${targets.fanoutP99!.met ? 'met' : 'NOT met'}).`);
     }
+    if (s) {
+      log(`target GET /v1/jobs/:id p99 and cancel ≤ ${STREAM_LOAD_TARGET_MS} ms under ${s.subscribers} replaying streams: GET p99 ${round(s.get.p99Ms, 1)} ms, ` +
+        `cancel p99 ${round(s.cancel.p99Ms, 1)} ms (${targets.streamLoad!.met ? 'met' : 'NOT met'}).`);
+    }
     if (json) {
-      console.log(JSON.stringify({ bench: 'service', node: process.version, cores: os.availableParallelism(), http: h && { ...http, results: h.results }, fanout: f, targets }));
+      console.log(JSON.stringify({ bench: 'service', node: process.version, cores: os.availableParallelism(), http: h && { ...http, results: h.results }, fanout: f, streamLoad: s, targets }));
     }
   } finally {
     await service.close();

@@ -4,9 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { registerProblemHandlers } from './http/problem-handlers.js';
-import { loggerOptions } from './logger.js';
+import { dependencyPorts } from './infra/dependency-errors.js';
+import { clientErrorHandler, frameworkErrors, registerProblemHandlers } from './http/problem-handlers.js';
+import { registerProtection } from './http/protection.js';
+import { loggerOptions, redactUrl } from './logger.js';
 import { healthRoutes } from './routes/health.js';
 import { v1Routes } from './routes/v1.js';
 import type { Services } from './services.js';
@@ -22,14 +25,17 @@ export interface BuildOptions {
   ownsServices?: boolean;
   /** Override the logger (tests pass false). Default: pino at the configured level */
   logger?: boolean;
+  /** Where log lines go instead of stdout (tests read them). */
+  logStream?: DestinationStream;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function build(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
+  const logger = options.logger === false ? false : { ...loggerOptions(config.logLevel, 'api'), ...(options.logStream ? { stream: options.logStream } : {}) };
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel, 'api'),
+    logger,
     // Fastify's two lines per request are replaced by our one line (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.limits.jsonBodyBytes,
@@ -38,12 +44,20 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
+    // Ajv 8 with Fastify's defaults coerces a query value such as "1e400" to Infinity and then lets it past
+    // minimum/maximum (a 500 further on); with strictNumbers off the bounds are checked and it is a 400.
+    ajv: { customOptions: { strictNumbers: false } },
+    // Errors raised before any hook (router, HTTP parser) are problem+json too (src/http/problem-handlers.ts).
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // No route takes text/plain: without Fastify's default parser such a body is a 415 everywhere, not a schema error.
+  app.removeContentTypeParser('text/plain');
   app.decorate('services', services);
   if (options.ownsServices ?? true) app.addHook('onClose', async () => services.close());
 
-  // One JSON line per request, with its id.
+  // One JSON line per request, with its id; the URL without credentials (src/logger.ts).
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -51,7 +65,7 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
     request.log.info(
       {
         method: request.method,
-        url: request.url,
+        url: redactUrl(request.url),
         statusCode: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 100) / 100,
         tenant: request.tenant?.name,
@@ -60,7 +74,8 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
     );
   });
 
-  registerProblemHandlers(app);
+  registerProblemHandlers(app, { ports: dependencyPorts(config.databaseUrl, config.redisUrl) });
+  await registerProtection(app, services);
   await app.register(healthRoutes);
   await app.register(v1Routes, { prefix: '/v1' });
   return app;

@@ -3,7 +3,8 @@ import { pino, type Logger } from 'pino';
 import { ApiKeyCache } from './auth/key-cache.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
-import { createRedis, type Redis } from './queue/redis.js';
+import { throttledErrorLog } from './infra/log.js';
+import { Redis } from 'ioredis';
 import { createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
 import { loggerOptions } from './logger.js';
 import { ModelCache } from './inference/model-cache.js';
@@ -11,10 +12,28 @@ import { JobEventHub } from './streams/job-event-hub.js';
 import { JobStreams } from './streams/job-streams.js';
 import { RedisSubscriber } from './queue/redis-subscriber.js';
 
+/**
+ * The API's command connection (requests, publishing, the queue's producer side, the rate limit) fails fast while
+ * Redis is away, so that requests answer 503 QUEUE_UNAVAILABLE (or go on without Redis) within about a second instead
+ * of waiting for reconnects: a command is given up after one reconnect attempt or REDIS_COMMAND_TIMEOUT_MS.
+ * (Workers' and subscribers' connections wait instead: src/queue/redis.ts.)
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000;
+
+export function createApiRedis(url: string): Redis {
+  return new Redis(url, {
+    connectionName: 'trainyard:api',
+    maxRetriesPerRequest: 1,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    enableReadyCheck: true,
+    lazyConnect: false,
+  });
+}
+
 export interface Services {
   config: Config;
   db: Db;
-  /** Request-path commands (and publishing). */
+  /** Request-path commands (and publishing); fails fast while Redis is away (createApiRedis). */
   redis: Redis;
   trainingQueue: TrainingQueue;
   /** The process's one Redis subscriber (job events, model invalidations); connects on first use. */
@@ -29,8 +48,8 @@ export interface Services {
 }
 
 export function createServices(config: Config, logger: Logger = pino(loggerOptions(config.logLevel, 'api'))): Services {
-  const db = createDb(config.databaseUrl);
-  const redis = createRedis(config.redisUrl, { name: 'api' });
+  const db = createDb(config, { poolSize: config.databasePoolSize, applicationName: `trainyard-api:${process.pid}` });
+  const redis = createApiRedis(config.redisUrl);
   const trainingQueue = createTrainingQueue(redis, config.queuePrefix);
   // Connection errors are retried by ioredis and reported by GET /ready; log them rather than crash.
   const logRedisError = throttledErrorLog(logger, 'redis connection error');
@@ -38,7 +57,9 @@ export function createServices(config: Config, logger: Logger = pino(loggerOptio
   trainingQueue.on('error', logRedisError);
   const subscriber = new RedisSubscriber(config.redisUrl, logRedisError);
   const hub = new JobEventHub(subscriber, config.queuePrefix);
-  const jobStreams = new JobStreams({ db, hub, heartbeatMs: config.stream.heartbeatMs, maxBufferedBytes: config.stream.maxBufferedBytes });
+  const jobStreams = new JobStreams({
+    db, hub, heartbeatMs: config.stream.heartbeatMs, maxBufferedBytes: config.stream.maxBufferedBytes, dbConcurrency: config.stream.dbConcurrency,
+  });
   const models = new ModelCache({
     db, subscriber, publisher: redis, queuePrefix: config.queuePrefix,
     maxModels: config.inference.modelCacheSize, maxBytes: config.inference.modelCacheBytes,
@@ -65,16 +86,5 @@ export function createServices(config: Config, logger: Logger = pino(loggerOptio
       })();
       return closed;
     },
-  };
-}
-
-/** At most one log line per distinct message per minute: a down Redis would otherwise log every retry. */
-function throttledErrorLog(logger: Logger, msg: string): (error: Error) => void {
-  const last = new Map<string, number>();
-  return (error) => {
-    const now = Date.now();
-    if ((last.get(error.message) ?? 0) > now - 60_000) return;
-    last.set(error.message, now);
-    logger.warn({ err: error }, msg);
   };
 }

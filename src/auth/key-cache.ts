@@ -14,6 +14,9 @@ import type { Db } from '../db/client.js';
 import { findKeyByPrefix, markKeyUsed, type TenantRef } from '../db/repositories/tenants.js';
 import type { RedisSubscriber } from '../queue/redis-subscriber.js';
 
+/** How long a cache miss waits for the revocation channel's subscription before it authenticates without caching. */
+const SUBSCRIBE_WAIT_MS = 1000;
+
 export function keysRevokedChannel(queuePrefix: string): string {
   return `${queuePrefix}:keys:revoked`;
 }
@@ -58,7 +61,7 @@ export class ApiKeyCache {
     if (cached && cached.expiresAt > Date.now()) return keyMatches(key, cached.hash) ? cached.tenant : null;
     if (cached) this.entries.delete(prefix);
 
-    const caching = this.options.ttlMs > 0 && (await this.subscribe());
+    const caching = this.options.ttlMs > 0 && (await this.subscribedWithin(SUBSCRIBE_WAIT_MS));
     const generation = this.generation;
     const found = await findKeyByPrefix(this.options.db, prefix);
     if (!found || found.revokedAt || !keyMatches(key, found.hash)) return null;
@@ -68,6 +71,22 @@ export class ApiKeyCache {
       this.entries.set(prefix, { hash: found.hash, tenant: found.tenant, expiresAt: Date.now() + this.options.ttlMs });
     }
     return found.tenant;
+  }
+
+  /**
+   * Whether revocations are being received, waiting at most `ms` for the subscription: while Redis is away the
+   * subscriber waits for it indefinitely, and authentication must not (it goes on without caching).
+   */
+  private async subscribedWithin(ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([this.subscribe(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Resolves true once revocations are being received; false (no caching) when Redis cannot be subscribed. */

@@ -5,7 +5,9 @@
  *   1. subscribe to the job's channel: from here on every published event reaches `onEvent`;
  *   2. read the Job row, then page through the stored metrics with step > the last step sent (`?since` at first) and
  *      send them (`"replayed": true`; `attempt` is the job's current one, Metric rows do not store theirs), pacing on
- *      the socket's buffer; meanwhile live events wait in `pending`;
+ *      the socket's buffer; meanwhile live events wait in `pending`. Reads are shared with the process's other streams
+ *      and bounded (./stream-reads.ts), replayed events are encoded once for all of them, and replays take turns
+ *      on the event loop (./pacer.ts);
  *   3. send the job's current status (the status read in 2);
  *   4. forward what is pending, then go live. Metrics are forwarded only when their step is above the last one sent:
  *      what the replay already covered (and what a resumed attempt publishes again) is dropped.
@@ -19,15 +21,12 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Db } from '../db/client.js';
-import { getJob, listMetrics, type JobRow, type MetricRow } from '../db/repositories/jobs.js';
-import type { LayerStats } from '../engine/stats.js';
-import { encodeJobEvent, type JobEvent, type MetricRecord, type StatusEvent } from '../queue/job-events.js';
+import type { JobRow } from '../db/repositories/jobs.js';
+import type { JobEvent, StatusEvent } from '../queue/job-events.js';
 import type { JobEventHub } from './job-event-hub.js';
 import { Outbox, type OutboxStats } from './outbox.js';
-
-/** Metrics rows read per query while replaying. */
-const REPLAY_PAGE = 500;
+import { SLICE, type ReplayPacer } from './pacer.js';
+import type { StreamReads } from './stream-reads.js';
 /** Live metrics kept while catching up; past this they are read from Postgres in another pass. */
 const PENDING_METRICS = 1000;
 /** Other events (status, checkpoint, warning, decision) waiting for a slow client before it is disconnected (1013). */
@@ -44,7 +43,10 @@ export const CLOSE = {
 } as const;
 
 export interface JobStreamDeps {
-  db: Db;
+  /** The process's shared, bounded Postgres reads (./stream-reads.ts). */
+  reads: StreamReads;
+  /** Shares the event loop between the process's replays (./pacer.ts). */
+  pacer: ReplayPacer;
   hub: JobEventHub;
   maxBufferedBytes: number;
   log: FastifyBaseLogger;
@@ -61,24 +63,6 @@ export interface JobStreamStats extends OutboxStats {
   jobId: string;
   phase: JobStream['phase'];
   lastStep: number;
-}
-
-function recordOf(row: MetricRow): MetricRecord {
-  return {
-    step: row.step,
-    epoch: row.epoch,
-    trainLoss: row.trainLoss,
-    dataLoss: row.dataLoss,
-    regLoss: row.regLoss,
-    trainAccuracy: row.trainAccuracy,
-    valLoss: row.valLoss,
-    valAccuracy: row.valAccuracy,
-    valRmse: row.valRmse,
-    valR2: row.valR2,
-    learningRate: row.learningRate,
-    samplesPerSec: row.samplesPerSec,
-    layers: row.layers as unknown as LayerStats[],
-  };
 }
 
 function statusOf(job: JobRow): StatusEvent {
@@ -166,10 +150,13 @@ export class JobStream {
       let job: JobRow;
       do {
         this.droppedPending = false;
-        const read = await getJob(this.deps.db, this.target.tenantId, this.target.jobId);
+        // Reads shared with other streams must have started after this point (after the subscription): see ./stream-reads.ts.
+        const mark = this.deps.reads.mark();
+        const read = await this.deps.reads.job(this.target.tenantId, this.target.jobId, mark);
+        if (this.isClosed) return;
         if (!read) return this.close(CLOSE.internal, 'the job no longer exists', false);
         job = read;
-        await this.replayMetrics(job.attempt);
+        await this.replayMetrics(job.attempt, mark);
         if (this.isClosed) return;
       } while (this.droppedPending);
       this.sendStatus(statusOf(job), null);
@@ -184,18 +171,19 @@ export class JobStream {
     }
   }
 
-  private async replayMetrics(attempt: number): Promise<void> {
+  private async replayMetrics(attempt: number, mark: number): Promise<void> {
     for (;;) {
-      const rows = await listMetrics(this.deps.db, this.target.tenantId, this.target.jobId, this.lastStep, REPLAY_PAGE);
-      if (!rows || this.isClosed) return;
-      for (const row of rows) {
+      const page = await this.deps.reads.metricsPage(this.target.jobId, this.lastStep, mark);
+      if (this.isClosed) return;
+      const events = page.eventsFor(attempt);
+      for (let i = 0; i < events.length; i++) {
+        if (i % SLICE === 0) await this.deps.pacer.turn();
         if (!this.outbox.isIdle) await this.outbox.idle();
         if (this.isClosed) return;
-        const text = encodeJobEvent({ type: 'metrics', jobId: row.jobId, attempt, step: row.step, epoch: row.epoch, record: recordOf(row) }, row.createdAt);
-        this.outbox.push('metrics', `${text.slice(0, -1)},"replayed":true}`);
-        this.lastStep = row.step;
+        this.outbox.push('metrics', events[i]!.text, events[i]!.bytes);
+        this.lastStep = page.rows[i]!.step;
       }
-      if (rows.length < REPLAY_PAGE) return;
+      if (!page.full) return;
     }
   }
 

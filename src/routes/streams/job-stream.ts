@@ -1,7 +1,7 @@
 /**
  * GET /v1/jobs/:id/stream — a job's live progress over a WebSocket (protocol: src/streams/job-stream.ts, README).
- * Authentication and the job's existence are checked before the upgrade, so a bad key is a 401 and an unknown job a
- * 404 HTTP answer. Clients send nothing but pings and pongs: frames are limited to MAX_PAYLOAD bytes, and any data
+ * Authentication and the job's existence are checked before the upgrade, so a bad key is a 401, an unknown job a 404
+ * and a Redis outage a 503 QUEUE_UNAVAILABLE HTTP answer. Clients send nothing but pings and pongs: frames are limited to MAX_PAYLOAD bytes, and any data
  * frame closes the connection (1008).
  */
 import type { Duplex } from 'node:stream';
@@ -11,12 +11,30 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { tenantOf } from '../../auth/plugin.js';
 import { isUuid } from '../../datasets/ids.js';
-import { getJob } from '../../db/repositories/jobs.js';
 import { apiError } from '../../errors.js';
+import type { Redis } from 'ioredis';
 import { CLOSE } from '../../streams/job-stream.js';
 
 /** Largest frame a client may send (control frames carry at most 125 bytes). */
 export const MAX_PAYLOAD = 1024;
+/** ioredis states of a connection that is down (lost, or given up). */
+const REDIS_DOWN: ReadonlySet<string> = new Set(['reconnecting', 'close', 'end']);
+
+/** Whether Redis answers: ready now, or within `ms` when a connect is under way (the first one, or a retry). */
+function redisUsable(redis: Redis, ms = 1000): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  if (REDIS_DOWN.has(redis.status)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (usable: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(usable);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    redis.once('ready', onReady);
+  });
+}
 /** How long shutdown waits for clients to answer the close frame before cutting them off. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -30,7 +48,7 @@ const Query = Type.Object({
 
 export async function jobStreamRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { db, jobStreams } = app.services;
+  const { jobStreams, redis } = app.services;
 
   // Every socket an upgrade request arrived on (Node hands them over to us): at shutdown, whatever a client left open
   // (a WebSocket, or an upgrade answered with an error on any path) is cut, so that the server can close.
@@ -74,8 +92,11 @@ export async function jobStreamRoutes(parent: FastifyInstance): Promise<void> {
       schema: { params: Params, querystring: Query },
       preHandler: async (request) => {
         const { id } = request.params;
-        const job = isUuid(id) ? await getJob(db, tenantOf(request).id, id) : null;
-        if (!job) throw apiError('JOB_NOT_FOUND', `No job ${id}`);
+        // Live events come through Redis: while it is away, say so before the upgrade rather than open a silent stream.
+        if (!(await redisUsable(redis))) throw apiError('QUEUE_UNAVAILABLE', 'Live events (Redis) are unavailable right now; retry later');
+        // Through the streams' shared, bounded reads: a thousand upgrades for one job are one query.
+        const exists = isUuid(id) && (await jobStreams.reads.jobExists(tenantOf(request).id, id, jobStreams.reads.mark()));
+        if (!exists) throw apiError('JOB_NOT_FOUND', `No job ${id}`);
       },
     },
     (socket, request) => {

@@ -8,10 +8,11 @@
  */
 import type { Db } from '../db/client.js';
 import { apiError } from '../errors.js';
-import { bytesOf, bytesView, contentHasher, rowsPerChunk } from './codec.js';
+import { bytesOf, bytesView, contentHasher, rowsPerChunk, storedBytes } from './codec.js';
 import { createDataset, insertChunk, WRITE_TRANSACTION } from './dataset-rows.js';
 import { toMeta } from './meta.js';
 import { ColumnStatsAccumulator } from './stats.js';
+import { prismaRunner, reserveDatasetBytes } from './storage-quota.js';
 import type { DatasetInput, DatasetMeta } from './types.js';
 
 export { ingestTable, type IngestHeader, type IngestHooks } from './ingest/ingest.js';
@@ -20,9 +21,10 @@ export { createUploadPool, type UploadPool } from './ingest/upload-pool.js';
 /**
  * Stores an in-memory matrix as given: rows keep their order, classification keeps `classNames` in the given order
  * (y indexes it). Statistics, class counts and the content hash are computed here. Throws an ApiError
- * (VALIDATION_FAILED, DATASET_EMPTY, DATASET_MISSING_VALUE, DATASET_SINGLE_CLASS) when the input is inconsistent.
+ * (VALIDATION_FAILED, DATASET_EMPTY, DATASET_MISSING_VALUE, DATASET_SINGLE_CLASS) when the input is inconsistent, and
+ * TENANT_STORAGE_FULL when `tenantBytes` (MAX_DATASET_BYTES_PER_TENANT; unchecked when absent) would be exceeded.
  */
-export async function saveDataset(db: Db, tenantId: string, input: DatasetInput): Promise<DatasetMeta> {
+export async function saveDataset(db: Db, tenantId: string, input: DatasetInput, quota: { tenantBytes?: number } = {}): Promise<DatasetMeta> {
   const { features: F, x, y } = input;
   const rows = checkShape(input);
   const featureNames = input.featureNames ?? Array.from({ length: F }, (_, i) => `x${i}`);
@@ -59,6 +61,7 @@ export async function saveDataset(db: Db, tenantId: string, input: DatasetInput)
         targets: bytesOf(y.subarray(start, end)),
       });
     }
+    if (quota.tenantBytes !== undefined) await reserveDatasetBytes(prismaRunner(tx), tenantId, dataset.id, storedBytes(rows, F), quota.tenantBytes);
     return dataset;
   }, WRITE_TRANSACTION);
   return toMeta(row);

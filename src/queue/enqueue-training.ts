@@ -8,6 +8,9 @@ import type { TrainingJobData, TrainingQueue } from './training-queue.js';
 
 export const TRAINING_ATTEMPTS = 3;
 
-export async function enqueueTraining(queue: TrainingQueue, data: TrainingJobData): Promise<void> {
-  await queue.add('train', data, { jobId: data.jobId, attempts: TRAINING_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } });
+/** `priority`: from ./priority.ts (the job's rank among its tenant's live jobs); undefined for a tenant's first. */
+export async function enqueueTraining(queue: TrainingQueue, data: TrainingJobData, priority?: number): Promise<void> {
+  await queue.add('train', data, {
+    jobId: data.jobId, attempts: TRAINING_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, ...(priority ? { priority } : {}),
+  });
 }

@@ -9,12 +9,14 @@
  *                                              being renewed: a live worker holds it and will finish it
  *   failed                                     BullMQ gave up (retries exhausted, stalled too often): the Job becomes
  *                                              failed in Postgres with BullMQ's reason, unless a live lease holds it
+ * Jobs are enqueued with the priority the API gives them (./priority.ts: their rank among their tenant's live jobs).
  * Only rows unchanged for `minAgeMs` (by default one reconcile interval) are considered: a younger row may be one the
  * API is still enqueueing, and a worker should not adopt what another process wrote a moment ago.
  */
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
 import { enqueueTraining } from './enqueue-training.js';
+import { trainingPriority } from './priority.js';
 import type { TrainingQueue } from './training-queue.js';
 
 export interface ReconcileReport {
@@ -40,7 +42,7 @@ export async function reconcileOnce(db: Db, queue: TrainingQueue, options: Recon
   for (;;) {
     const jobs = await db.job.findMany({
       where: { status: { in: ['queued', 'running'] }, updatedAt: { lte: settled }, ...(after ? { id: { gt: after } } : {}) },
-      select: { id: true, tenantId: true, status: true, attempt: true, leaseExpiresAt: true },
+      select: { id: true, tenantId: true, status: true, attempt: true, leaseExpiresAt: true, createdAt: true },
       orderBy: { id: 'asc' },
       take: PAGE,
     });
@@ -60,7 +62,7 @@ export async function reconcileOnce(db: Db, queue: TrainingQueue, options: Recon
         continue;
       }
       if (state === 'completed') await queue.remove(job.id);
-      await enqueueTraining(queue, { jobId: job.id, tenantId: job.tenantId });
+      await enqueueTraining(queue, { jobId: job.id, tenantId: job.tenantId }, await trainingPriority(db, job));
       report.requeued.push(job.id);
     }
     if (jobs.length < PAGE) return report;

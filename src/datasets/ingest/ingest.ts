@@ -6,13 +6,16 @@
  * that, everything is written in ONE transaction: chunks are inserted as they fill, the targets are rewritten into
  * their final encoding at the end (targets.ts says why), and the Dataset row is completed. Any problem, a client that
  * goes away or a crash rolls it all back, so a rejected upload leaves nothing behind. The cost: a large upload holds
- * one connection of the upload pool while it streams (upload-pool.ts).
+ * one connection of the upload pool while it streams (upload-pool.ts). The tenant's storage limit is checked before
+ * anything is read (a full tenant is refused at once) and, race-free, right before the row is completed
+ * (../storage-quota.ts).
  */
 import type { Db } from '../../db/client.js';
-import { contentHasher } from '../codec.js';
+import { contentHasher, storedBytes } from '../codec.js';
 import type { DatasetHeader } from '../dataset-rows.js';
 import { toMeta } from '../meta.js';
 import type { TableEvent } from '../readers/events.js';
+import { pgRunner, prismaRunner, refuseWhenFull, reserveDatasetBytes } from '../storage-quota.js';
 import type { DatasetMeta } from '../types.js';
 import { completeRow, insertChunk, insertPlaceholder, rewriteTargets } from './pg-writes.js';
 import { TableBuilder, type FinishedTable, type IngestLimits, type PendingChunk, type TableOptions } from './table-builder.js';
@@ -41,6 +44,7 @@ export async function ingestTable(
   const input = new EventQueue(events[Symbol.asyncIterator]());
   const table = new TableBuilder(options, limits);
   try {
+    if (limits.tenantBytes !== undefined) await refuseWhenFull(prismaRunner(db), header.tenantId, limits.tenantBytes);
     let ended = await input.fill(table);
     let finished: FinishedTable | null = ended ? table.finish() : null;
     const id = await inTransaction(pool, async (connection) => {
@@ -62,6 +66,9 @@ export async function ingestTable(
       await hooks.beforeCommit?.();
       const { decision } = finished;
       await rewriteTargets(connection, id, chunkCount, decision.encode, hash);
+      if (limits.tenantBytes !== undefined) {
+        await reserveDatasetBytes(pgRunner(connection), header.tenantId, id, storedBytes(finished.rows, layout.featureNames.length), limits.tenantBytes);
+      }
       await completeRow(connection, id, layout.featureNames.length, {
         task: decision.task,
         rows: finished.rows,

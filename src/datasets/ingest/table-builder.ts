@@ -25,6 +25,8 @@ export interface IngestLimits {
   features: number;
   /** Most classes. */
   classes: number;
+  /** Most stored bytes of all the tenant's datasets with this one (MAX_DATASET_BYTES_PER_TENANT); unchecked when absent. */
+  tenantBytes?: number;
 }
 
 export interface TableOptions {

@@ -12,7 +12,7 @@ import { DatasetSchema, ExampleParams, ExampleQuery, datasetJson } from './schem
 
 export async function exampleRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
-  const { db } = app.services;
+  const { db, config } = app.services;
 
   app.post('/examples/:name', { schema: { params: ExampleParams, querystring: ExampleQuery, response: { 201: DatasetSchema } } }, async (request, reply) => {
     const example = request.params.name;
@@ -29,7 +29,7 @@ export async function exampleRoutes(parent: FastifyInstance): Promise<void> {
       source: 'example',
       sourceParams: { example },
       features: set.featureNames.length,
-    });
+    }, { tenantBytes: config.limits.tenantDatasetBytes });
     return reply.code(201).header('location', `/v1/datasets/${meta.id}`).send(datasetJson(meta));
   });
 }

@@ -28,7 +28,7 @@ export async function ingestUpload(pool: UploadPool, db: Db, tenantId: string, s
     },
     readTable(format, source.bytes, csv),
     { target: options.target, task: options.task },
-    { rows: limits.datasetRows, features: limits.datasetFeatures, classes: limits.classes },
+    { rows: limits.datasetRows, features: limits.datasetFeatures, classes: limits.classes, tenantBytes: limits.tenantDatasetBytes },
     source.beforeCommit ? { beforeCommit: source.beforeCommit } : {},
   );
 }

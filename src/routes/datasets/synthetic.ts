@@ -29,7 +29,7 @@ export async function syntheticRoutes(parent: FastifyInstance): Promise<void> {
       source: 'synthetic',
       sourceParams: { kind: body.kind, ...params, seed },
       features: set.featureNames.length,
-    });
+    }, { tenantBytes: config.limits.tenantDatasetBytes });
     return reply.code(201).header('location', `/v1/datasets/${meta.id}`).send(datasetJson(meta));
   });
 }

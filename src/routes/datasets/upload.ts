@@ -20,7 +20,7 @@ export async function uploadRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { db, config } = app.services;
   const { limits } = config;
-  const pool = createUploadPool(config.databaseUrl);
+  const pool = createUploadPool(config);
   app.addHook('onClose', () => pool.end());
 
   app.removeAllContentTypeParsers();

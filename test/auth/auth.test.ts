@@ -103,7 +103,8 @@ describe('authentication on /v1', () => {
   });
 });
 
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
+/** Waits for a state that stays once reached (a revocation, a stored timestamp); the deadline only turns a hang into a failure. */
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');

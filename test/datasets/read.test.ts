@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { loadDataset } from '../../src/datasets/load.js';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
+import { nextMillisecond } from '../helpers/wait.js';
 import { stored, upload } from './helpers.js';
 
 describe('reading and deleting datasets', () => {
@@ -21,7 +22,10 @@ describe('reading and deleting datasets', () => {
   it('lists newest first, a page at a time, with a cursor that walks every dataset exactly once', async () => {
     const lister = await createTenant(t.services, 'lister');
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await upload(t.app, lister, `x,y\n${i},a\n${i + 1},b\n`, 'text/csv', `?name=set${i}`).expect(201)).body.id);
+    for (let i = 0; i < 5; i++) {
+      await nextMillisecond(); // distinct createdAt: the order asserted is the creation order
+      ids.push((await upload(t.app, lister, `x,y\n${i},a\n${i + 1},b\n`, 'text/csv', `?name=set${i}`).expect(201)).body.id);
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -75,7 +75,7 @@ describe('thread pool', () => {
     });
   }
 
-  test('thousands of back-to-back jobs of varying sizes, oversubscribed, complete with the same results', { timeout: 120_000 }, async () => {
+  test('thousands of back-to-back jobs of varying sizes, oversubscribed, complete with the same results', { timeout: 300_000 }, async () => {
     // Threads that are preempted between reading a ticket and reading a job's slots must never run (or count) a chunk
     // of the next job: gemms and element-wise jobs of 1 to 17 chunks alternate, on more threads than cores, sleeping at once.
     const run = async (options: FastContextOptions): Promise<Uint8Array> => {
@@ -165,7 +165,7 @@ describe('thread pool', () => {
       { helpers: 1, kernel: loaded, memory: shared.memory, scratch: [shared.reserve(kernel.scratchBytes, 'scratch'), end], spinMicros: 1000 }, kernel);
     let failure: unknown;
     // Until thread 1 has claimed a chunk (a busy machine may keep it off the CPU for a while).
-    for (const deadline = Date.now() + 10_000; !failure && Date.now() < deadline;) {
+    for (const deadline = Date.now() + 60_000; !failure && Date.now() < deadline;) {
       try {
         broken.run(job, plan);
       } catch (error) {
@@ -203,7 +203,7 @@ describe('thread pool', () => {
     const tsxCli = fileURLToPath(import.meta.resolve('tsx/cli'));
     // Both ways the project runs TypeScript: `node --import tsx` (tests) and the tsx CLI (npm scripts).
     for (const launcher of [['--import', 'tsx'], [tsxCli]]) {
-      const { stdout } = await run(process.execPath, [...launcher, '--input-type=module', '-e', script], { cwd, timeout: 20_000 });
+      const { stdout } = await run(process.execPath, [...launcher, '--input-type=module', '-e', script], { cwd, timeout: 120_000 }); // tsx compiles the engine first: seconds, more on a loaded machine
       assert.equal(stdout.trim(), 'closed 64', launcher.join(' '));
     }
   });

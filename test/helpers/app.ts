@@ -10,9 +10,16 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
+/**
+ * Settings that measure the test process rather than the server: the overload guard (503 OVERLOADED when the event
+ * loop lags) would answer requests according to what the test itself computes in the same event loop, and to how
+ * busy the machine is. Off unless a test asks for it (its own tests set MAX_EVENT_LOOP_DELAY_MS).
+ */
+const TEST_DEFAULTS: Record<string, string> = { MAX_EVENT_LOOP_DELAY_MS: '0' };
+
 /** The test run's config (scripts/test.ts sets DATABASE_URL and QUEUE_PREFIX), with overrides as env variables. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ ...process.env, ...overrides });
+  return loadConfig({ ...TEST_DEFAULTS, ...process.env, ...overrides });
 }
 
 export interface TestApp {

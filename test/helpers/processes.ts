@@ -7,7 +7,10 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export interface Running {
   child: ChildProcess;
   output(): string;
-  /** Resolves when the combined output matches, rejects on exit or timeout. */
+  /**
+   * Resolves when the combined output matches (checked at every chunk of output), rejects on exit or after timeoutMs:
+   * starting a process (tsx compiling its modules) takes seconds, and many on a loaded machine.
+   */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -37,7 +40,7 @@ export function startProcess(file: string, env: Record<string, string> = {}, arg
     child,
     output: () => text,
     exited,
-    waitFor(pattern, timeoutMs = 30_000) {
+    waitFor(pattern, timeoutMs = 120_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = text.match(pattern);

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LayerStats } from '../../src/engine/stats.js';
 import { publishJobEvent, type JobEventInput, type MetricRecord } from '../../src/queue/job-events.js';
 import type { Services } from '../../src/services.js';
+import { WAIT_MS } from './wait.js';
 
 export async function listen(app: FastifyInstance): Promise<string> {
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -68,7 +69,7 @@ export interface StreamClient {
   ws: WebSocket;
   messages: StreamMessage[];
   closed: Promise<{ code: number; reason: string }>;
-  /** Resolves when `done(messages)` holds; rejects after timeoutMs. */
+  /** Resolves when `done(messages)` holds (checked at every message); rejects after timeoutMs (default WAIT_MS), a hang turned into a failure. */
   waitFor(done: (messages: StreamMessage[]) => boolean, timeoutMs?: number): Promise<void>;
   metricSteps(): number[];
 }
@@ -101,7 +102,7 @@ export function openStream(base: string, jobId: string, options: OpenOptions = {
     messages,
     closed,
     metricSteps: () => messages.filter((m) => m.type === 'metrics').map((m) => m.step),
-    waitFor(done, timeoutMs = 10_000) {
+    waitFor(done, timeoutMs = WAIT_MS) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (!done(messages)) return;

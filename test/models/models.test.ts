@@ -4,6 +4,7 @@ import request from 'supertest';
 import { Preprocessor } from '../../src/engine/preprocessing.js';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
 import { irisData, spiralData, storeModel, trainModel, waveData, type TrainedModel } from '../helpers/models.js';
+import { nextMillisecond } from '../helpers/wait.js';
 
 describe('/v1/models', () => {
   let t: TestApp;
@@ -42,7 +43,10 @@ describe('/v1/models', () => {
   it('lists models newest first, page by page', async () => {
     const other = await createTenant(t.services);
     const ids = [];
-    for (let i = 0; i < 3; i++) ids.push(await storeModel(t.services, other.id, iris.artifact, `m${i}`));
+    for (let i = 0; i < 3; i++) {
+      await nextMillisecond(); // distinct createdAt: the order asserted is the creation order
+      ids.push(await storeModel(t.services, other.id, iris.artifact, `m${i}`));
+    }
     const first = await api().get('/v1/models?limit=2').set(other.auth).expect(200);
     assert.deepEqual(first.body.items.map((m: { id: string }) => m.id), [ids[2], ids[1]]);
     const second = await api().get(`/v1/models?limit=2&cursor=${first.body.nextCursor}`).set(other.auth).expect(200);

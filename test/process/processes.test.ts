@@ -46,7 +46,7 @@ describe('processes', () => {
     const databaseUrl = withDatabase(testConfig().databaseUrl, uniqueName('ty_start').replaceAll('-', '_'));
     try {
       const p = start('src/start.ts', { DATABASE_URL: databaseUrl, PORT: '0', LOG_LEVEL: 'info' });
-      const [, url] = await p.waitFor(/Trainyard is running at (http:\/\/\S+)/, 60_000);
+      const [, url] = await p.waitFor(/Trainyard is running at (http:\/\/\S+)/, 180_000); // creates and migrates a database first
       await p.waitFor(/worker ready/);
       const key = p.output().match(/store it now:\n(ty_\S+)/)?.[1];
       assert.ok(key, p.output());

@@ -30,7 +30,7 @@ describe('a training job watched from two API instances, then served', () => {
     [baseA, baseB] = await Promise.all([listen(a.app), listen(b.app)]);
     tenant = await createTenant(a.services);
     worker = startProcess('workers/training-worker.ts', { ...WORKER_ENV, ...own.env });
-    await worker.waitFor(/worker ready/, 60_000);
+    await worker.waitFor(/worker ready/);
   });
 
   after(async () => {

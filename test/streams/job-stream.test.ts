@@ -8,6 +8,7 @@ import { ownInstallation, type Installation } from '../helpers/installation.js';
 import {
   createJobRow, finishJob, listen, metricRecord, openStream, publish, writeMetrics, type StreamClient, type StreamMessage,
 } from '../helpers/streams.js';
+import { WAIT_MS, waitFor } from '../helpers/wait.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -88,10 +89,11 @@ describe('GET /v1/jobs/:id/stream', () => {
     })();
     const clients: { client: StreamClient; since: number }[] = [];
     for (const since of [0, 50, 150, 199, 210]) {
-      await sleep(15);
+      await sleep(15); // spreads the openings over the writes; correctness does not depend on it
       clients.push({ client: await openStream(base, jobId, { key: tenant.key, since }), since });
     }
-    await sleep(50);
+    // Past every client's `since` and then some, however slowly the writer went meanwhile.
+    await waitFor('the writer past step 240', () => (step >= 240 ? true : undefined));
     writing = false;
     await writer;
     await finishJob(t.services, jobId, step);
@@ -138,15 +140,21 @@ describe('GET /v1/jobs/:id/stream', () => {
   });
 
   it('drops a client that stops answering pings, keeps one that answers', async () => {
-    const fast = await buildTestApp({ WS_HEARTBEAT_MS: '100' });
+    // 1 s beats: a client is dropped when its pong has not been read by the next beat, so a beat much shorter than the
+    // pauses a loaded machine imposes on this process (server and clients alike) would drop the healthy client too.
+    const fast = await buildTestApp({ WS_HEARTBEAT_MS: '1000' });
     try {
       const fastBase = await listen(fast.app);
       const jobId = await createJobRow(fast.services, tenant.id);
       const deaf = await openStream(fastBase, jobId, { key: tenant.key, autoPong: false });
       const healthy = await openStream(fastBase, jobId, { key: tenant.key });
+      let pings = 0;
+      healthy.ws.on('ping', () => pings++);
       const { code } = await deaf.closed;
       assert.equal(code, 1006); // terminated: no close frame
-      await sleep(300);
+      // Two more beats, counted by the pings the healthy client answers (not by a sleep): it is kept through them.
+      const seen = pings;
+      await waitFor('two more pings to the healthy client', () => (pings >= seen + 2 ? true : undefined));
       assert.equal(healthy.ws.readyState, healthy.ws.OPEN);
       healthy.ws.close();
     } finally {
@@ -164,7 +172,7 @@ describe('GET /v1/jobs/:id/stream', () => {
     const lingering = new WebSocket(`${otherBase}/health`);
     await new Promise((resolve) => lingering.once('unexpected-response', resolve));
     const closing = other.close();
-    const timeout = sleep(5000).then(() => 'timed out');
+    const timeout = sleep(WAIT_MS).then(() => 'timed out');
     assert.notEqual(await Promise.race([closing.then(() => 'closed'), timeout]), 'timed out', 'the server shut down');
     assert.equal((await client.closed).code, 1001);
   });
@@ -243,7 +251,7 @@ describe('a slow consumer', () => {
         }
       }
     }
-    await fast.waitFor((m) => m.filter((x) => x.type === 'metrics').length === EVENTS, 30_000);
+    await fast.waitFor((m) => m.filter((x) => x.type === 'metrics').length === EVENTS, 120_000);
     assert.deepEqual(fast.metricSteps(), range(1, EVENTS));
 
     const slowStats = t.services.jobStreams.stats.streams.find((s) => s.coalesced > 0);

@@ -84,7 +84,7 @@ export const WORKER_ENV = {
 
 export async function startWorker(installation: Installation, env: Record<string, string> = {}): Promise<Running> {
   const worker = startProcess('workers/training-worker.ts', { ...WORKER_ENV, ...installation.env, ...env });
-  await worker.waitFor(/worker ready/, 60_000);
+  await worker.waitFor(/worker ready/, 120_000);
   return worker;
 }
 

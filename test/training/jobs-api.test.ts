@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import type { JobSpec } from '../../src/jobs/plan.js';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
+import { nextMillisecond } from '../helpers/wait.js';
 import { createSpiral, createTable, postJob, submitJob, ownInstallation, type Installation } from './helpers.js';
 
 describe('/v1/jobs', () => {
@@ -142,7 +143,10 @@ describe('/v1/jobs', () => {
 
   it('lists jobs newest first, filtered by status and dataset, page by page', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 5; i++) ids.push((await submitJob(t.app, tenant, { datasetId: threeFeatureValues, name: `job ${i}` })).id);
+    for (let i = 0; i < 5; i++) {
+      await nextMillisecond(); // distinct createdAt: the order asserted is the creation order
+      ids.push((await submitJob(t.app, tenant, { datasetId: threeFeatureValues, name: `job ${i}` })).id);
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -6,11 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createRedis, type Redis } from '../../src/queue/redis.js';
-import { parseJobEvent, type JobEvent } from '../../src/queue/job-events.js';
 import { decodeCheckpoint } from '../../src/training/checkpoint-state.js';
 import { claimJob, finishCancelled } from '../../src/training/lease.js';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
+import { recordJobEvents, type JobEventLog } from '../helpers/job-events.js';
 import type { Running } from '../helpers/processes.js';
 import { createSpiral, createTable, startWorker, submitJob, waitForJob, waitUntil, ownInstallation, type Installation } from './helpers.js';
 
@@ -28,8 +27,7 @@ describe('job lifecycle in worker processes', () => {
   let tenant: TestTenant;
   let spiralId: string;
   let worker: Running;
-  let subscriber: Redis;
-  const events: JobEvent[] = [];
+  let events: JobEventLog;
   const extra: Running[] = [];
 
   before(async () => {
@@ -38,24 +36,19 @@ describe('job lifecycle in worker processes', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     tenant = await createTenant(t.services, 'lifecycle');
     spiralId = await createSpiral(t.services, tenant.id, 200);
-    subscriber = createRedis(t.config.redisUrl, { name: 'test-events', blocking: true });
-    subscriber.on('pmessage', (_pattern, _channel, message: string) => {
-      const event = parseJobEvent(message);
-      if (event) events.push(event);
-    });
-    await subscriber.psubscribe(`${t.config.queuePrefix}:job:*:events`);
+    events = await recordJobEvents(t.config.redisUrl, t.config.queuePrefix); // before any job starts
     worker = await startWorker(own);
   });
 
   after(async () => {
-    await Promise.all([worker, ...extra].map((w) => w.stop('SIGKILL')));
-    await t.services.trainingQueue.obliterate({ force: true });
-    subscriber.disconnect();
-    await t.close();
-    await own.drop();
+    await Promise.all([worker, ...extra].filter(Boolean).map((w) => w.stop('SIGKILL')));
+    events?.close();
+    await t?.services.trainingQueue.obliterate({ force: true });
+    await t?.close();
+    await own?.drop();
   });
 
-  const eventsOf = (jobId: string) => events.filter((e) => e.jobId === jobId);
+  const eventsOf = (jobId: string) => events.of(jobId);
   const running = (jobId: string, minStep = 1) => waitUntil(`job ${jobId} running past step ${minStep}`, async () => {
     const row = await t.services.db.job.findUniqueOrThrow({ where: { id: jobId } });
     const checkpoints = await t.services.db.checkpoint.count({ where: { jobId } });
@@ -69,18 +62,22 @@ describe('job lifecycle in worker processes', () => {
     const res = await t.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel`, headers: tenant.auth });
     assert.equal(res.statusCode, 202);
     assert.equal(res.json().cancelRequested, true);
-    const done = await waitForJob(t.services.db, job.id, ['cancelled', 'failed', 'succeeded'], 10_000);
+    const done = await waitForJob(t.services.db, job.id, ['cancelled', 'failed', 'succeeded']);
     const latency = Date.now() - started;
     ctx.diagnostic(`cancel latency ${latency} ms`);
     assert.equal(done.status, 'cancelled');
-    assert.ok(latency < 2000, `cancelled after ${latency} ms`);
+    // What makes the 2 s hold (not the heartbeat fallback of the next test): the worker got the cancel through Redis
+    // and stopped the trainer at once. The wall-clock time is reported, and bounded only loosely (10× the promise): a
+    // busy machine may take longer than 2 s to schedule the processes involved.
+    assert.match(worker.output(), new RegExp(`${job.id}[^\n]*cancel requested`), 'the cancel reached the worker through Redis');
+    assert.ok(latency < 20_000, `cancelled after ${latency} ms`);
     assert.ok((await t.services.db.checkpoint.count({ where: { jobId: job.id } })) > 0, 'checkpoints kept');
     assert.equal(await t.services.db.model.count({ where: { jobId: job.id } }), 0);
     const again = await t.app.inject({ method: 'POST', url: `/v1/jobs/${job.id}/cancel`, headers: tenant.auth });
     assert.equal(again.statusCode, 200);
 
     // The live events: status running first, step-stamped metrics with per-layer statistics, checkpoints, the final status.
-    await waitUntil('the final status event', async () => (eventsOf(job.id).some((e) => e.type === 'status' && e.status === 'cancelled') ? true : undefined), 5000);
+    await waitUntil('the final status event', async () => (eventsOf(job.id).some((e) => e.type === 'status' && e.status === 'cancelled') ? true : undefined));
     const mine = eventsOf(job.id);
     assert.deepEqual(mine[0] && mine[0].type === 'status' ? mine[0].status : null, 'running');
     const metrics = mine.filter((e) => e.type === 'metrics');
@@ -96,7 +93,7 @@ describe('job lifecycle in worker processes', () => {
     const job = await submitJob(t.app, tenant, { datasetId: spiralId, ...LONG });
     await running(job.id, 10);
     await t.services.db.job.update({ where: { id: job.id }, data: { cancelRequested: true } });
-    const done = await waitForJob(t.services.db, job.id, ['cancelled', 'failed', 'succeeded'], 10_000);
+    const done = await waitForJob(t.services.db, job.id, ['cancelled', 'failed', 'succeeded']);
     assert.equal(done.status, 'cancelled');
   });
 
@@ -122,17 +119,20 @@ describe('job lifecycle in worker processes', () => {
   });
 
   it('SIGTERM checkpoints and hands the job back (requeued, not failed); another worker finishes it', async () => {
+    // 60 epochs of 17 steps: SIGTERM goes out at the first epoch's checkpoint, so the worker has about a thousand steps
+    // in which to hand the job back (a short job could finish first on a busy machine).
     const job = await submitJob(t.app, tenant, {
-      datasetId: spiralId, ...LONG, training: { ...LONG.training, epochs: 12 }, checkpoints: { everySteps: 1000, everySeconds: 3600 },
+      datasetId: spiralId, ...LONG, training: { ...LONG.training, epochs: 60 }, checkpoints: { everySteps: 1000, everySeconds: 3600 },
     });
-    const at = await running(job.id, 20);
+    // The event, not a sample of the row: it cannot be missed, and the signal goes out in the same microtask.
+    const at = await events.next((e) => e.jobId === job.id && e.type === 'checkpoint', 'the first checkpoint');
     const stopped = await worker.stop('SIGTERM');
     assert.equal(stopped.code, 0, worker.output());
     const handed = await t.services.db.job.findUniqueOrThrow({ where: { id: job.id } });
     assert.equal(handed.status, 'queued', 'handed back, not failed');
     assert.equal(handed.leaseOwner, null);
     const newest = await t.services.db.checkpoint.findFirstOrThrow({ where: { jobId: job.id }, orderBy: { step: 'desc' } });
-    assert.ok(newest.step >= at.step, 'a checkpoint was taken on the way out');
+    assert.ok(newest.step > at.step, `a checkpoint was taken on the way out (newest at step ${newest.step}, SIGTERM after ${at.step})`);
     assert.equal(newest.step, handed.step, 'at the last metrics record');
     assert.ok(eventsOf(job.id).some((e) => e.type === 'status' && e.status === 'queued'));
 
@@ -160,9 +160,7 @@ describe('job lifecycle in worker processes', () => {
       checkpoints: await t.services.db.checkpoint.findMany({ where: { jobId: job.id }, select: { id: true, step: true, attempt: true }, orderBy: { step: 'asc' } }),
     });
     const atTakeover = await snapshot();
-    await worker.waitFor(/lease lost/, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // more than a heartbeat and a metrics flush
-    assert.deepEqual(await snapshot(), atTakeover, 'nothing written after the takeover');
+    await worker.waitFor(/lease lost/);
     const row = await t.services.db.job.findUniqueOrThrow({ where: { id: job.id } });
     assert.equal(row.attempt, takeover.lease.attempt);
     assert.equal(row.leaseOwner, 'intruder');
@@ -173,5 +171,10 @@ describe('job lifecycle in worker processes', () => {
     await finishCancelled(t.services.db, takeover.lease, 'test over');
     const next = await submitJob(t.app, tenant, { datasetId: spiralId, training: { epochs: 2, seed: 1 } });
     assert.equal((await waitForJob(t.services.db, next.id)).status, 'succeeded');
+    // A worker takes one job at a time and only after the previous run (trainer thread included) has ended: once it has
+    // finished the next job, the old run can write nothing more. Nothing it did after the takeover is stored.
+    assert.deepEqual(await snapshot(), atTakeover, 'nothing written after the takeover');
+    const final = await t.services.db.job.findUniqueOrThrow({ where: { id: job.id } });
+    assert.deepEqual([final.status, final.attempt, final.leaseOwner], ['cancelled', takeover.lease.attempt, null]);
   });
 });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
 import type { Running } from '../helpers/processes.js';
+import { recordJobEvents, type JobEventLog } from '../helpers/job-events.js';
 import { createSpiral, metricCurve, startWorker, submitJob, waitForJob, waitUntil, ownInstallation, type Installation } from './helpers.js';
 
 /**
@@ -34,6 +35,7 @@ describe('exact resume after SIGKILL', () => {
   let t: TestApp;
   let tenant: TestTenant;
   let datasetId: string;
+  let events: JobEventLog;
   const workers: Running[] = [];
 
   before(async () => {
@@ -42,13 +44,15 @@ describe('exact resume after SIGKILL', () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     tenant = await createTenant(t.services, 'resume');
     datasetId = await createSpiral(t.services, tenant.id, 2000);
+    events = await recordJobEvents(t.config.redisUrl, t.config.queuePrefix);
   });
 
   after(async () => {
     await Promise.all(workers.map((w) => w.stop('SIGKILL')));
-    await t.services.trainingQueue.obliterate({ force: true });
-    await t.close();
-    await own.drop();
+    events?.close();
+    await t?.services.trainingQueue.obliterate({ force: true });
+    await t?.close();
+    await own?.drop();
   });
 
   it('kills the worker at random steps; the job resumes and ends bit-identical to an uninterrupted run', async (ctx) => {
@@ -61,40 +65,46 @@ describe('exact resume after SIGKILL', () => {
     assert.equal(refDone.attempt, 1);
     await reference.stop('SIGTERM');
     const total = refDone.totalSteps;
+    const perEpoch = total / BODY.training.epochs; // an epoch-end checkpoint every perEpoch steps
 
-    const a = await startWorker(own, SENSITIVE);
-    const b = await startWorker(own, SENSITIVE);
-    workers.push(a, b);
+    // Three workers before the job starts: one trains, each kill leaves a live one to take over (none has to start
+    // meanwhile), and the last finishes the job.
+    workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(own, SENSITIVE)))));
     const job = await submitJob(t.app, tenant, { datasetId, ...BODY });
     const db = t.services.db;
+    // Kill targets early in an epoch (20–80 steps past its checkpoint, fewer than the trainer can run ahead of its
+    // writes), the first in epoch 2 or 3, the second in epoch 4: every kill leaves metric rows past the newest
+    // checkpoint for the next attempt to redo, and at least an epoch is left to train after the second.
+    const targets = [(1 + Math.floor(Math.random() * 2)) * perEpoch, 3 * perEpoch].map((start) => start + 20 + Math.floor(Math.random() * 61));
     const kills: { step: number; resumeMs: number; checkpoint: number; written: number }[] = [];
-    for (const fraction of [0.15 + Math.random() * 0.3, 0.55 + Math.random() * 0.3]) {
-      const target = Math.floor(total * fraction);
-      // Kill when the worker has written metrics past its newest checkpoint: the next attempt must redo those steps.
-      const at = await waitUntil(`step ${target}`, async () => {
-        const row = await db.job.findUniqueOrThrow({ where: { id: job.id } });
-        const newest = await db.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { step: 'desc' }, select: { step: true } });
-        return row.status === 'running' && row.step >= target && row.step > (newest?.step ?? 0) ? row : undefined;
-      }, 120_000, 2);
-      const pid = Number(at.leaseOwner!.split(':')[1]);
-      const victim = workers.find((w) => w.child.pid === pid);
-      assert.ok(victim, `the lease holder ${at.leaseOwner} is one of our workers`);
+    let attempt = 1;
+    for (const target of targets) {
+      // The lease holder of this attempt: the worker to kill once the attempt has published step `target`.
+      await events.next((e) => e.jobId === job.id && e.type === 'status' && e.status === 'running' && e.attempt === attempt, `attempt ${attempt} running`);
+      const holder = await waitUntil(`the lease of attempt ${attempt}`, async () => {
+        const row = await db.job.findUniqueOrThrow({ where: { id: job.id }, select: { attempt: true, leaseOwner: true } });
+        return row.attempt === attempt && row.leaseOwner ? row.leaseOwner : undefined;
+      });
+      const victim = workers.find((w) => w.child.pid === Number(holder.split(':')[1]));
+      assert.ok(victim, `the lease holder ${holder} is one of our workers`);
+      // Waits on the event, which cannot be missed (recorded since before the job started), and kills right in its
+      // microtask: no sampling of the job's row, which a busy machine could let run past the target or to the end.
+      const reached = await events.next(
+        (e) => e.jobId === job.id && e.type === 'metrics' && e.attempt === attempt && e.step >= target, `attempt ${attempt} at step ${target}`, 180_000);
       victim.child.kill('SIGKILL');
       const killedAt = Date.now();
       await victim.exited;
-      const [newest, written] = await Promise.all([
+      const [row, newest, written] = await Promise.all([
+        db.job.findUniqueOrThrow({ where: { id: job.id } }),
         db.checkpoint.findFirst({ where: { jobId: job.id }, orderBy: { step: 'desc' }, select: { step: true } }),
         db.metric.aggregate({ where: { jobId: job.id }, _max: { step: true } }),
       ]);
-      // The surviving worker recovers the job (BullMQ stalled-job recovery) while a fresh one starts for the next round.
-      const resuming = waitUntil('the job to be resumed', async () => {
-        const row = await db.job.findUniqueOrThrow({ where: { id: job.id } });
-        return row.attempt > at.attempt && row.status === 'running' ? { row, at: Date.now() } : undefined;
-      }, 60_000, 10);
-      const [resumed, fresh] = await Promise.all([resuming, startWorker(own, SENSITIVE)]);
-      workers.push(fresh);
-      kills.push({ step: at.step, resumeMs: resumed.at - killedAt, checkpoint: newest?.step ?? 0, written: written._max.step ?? 0 });
-      assert.equal(resumed.row.attempt, at.attempt + 1);
+      assert.equal(row.status, 'running', `the job was still running when its worker was killed near step ${reached.step}`);
+      // BullMQ's stalled-job recovery hands the job to one of the live workers: the next attempt starts.
+      const resumed = await events.next((e) => e.jobId === job.id && e.type === 'status' && e.status === 'running' && e.attempt === attempt + 1, `attempt ${attempt + 1} running`);
+      kills.push({ step: reached.step, resumeMs: Date.now() - killedAt, checkpoint: newest?.step ?? 0, written: written._max.step ?? 0 });
+      assert.equal(resumed.attempt, attempt + 1);
+      attempt++;
     }
     assert.ok(kills.some((k) => k.written > k.checkpoint), 'a crash left metric rows past the newest checkpoint');
     const done = await waitForJob(db, job.id);

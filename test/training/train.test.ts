@@ -37,9 +37,9 @@ describe('training jobs in worker processes', () => {
 
   after(async () => {
     await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-    await t.services.trainingQueue.obliterate({ force: true });
-    await t.close();
-    await own.drop();
+    await t?.services.trainingQueue.obliterate({ force: true });
+    await t?.close();
+    await own?.drop();
   });
 
   it('trains the spiral to ≥ 97% training accuracy and stores the model, its metrics and checkpoints', async (ctx) => {
@@ -105,8 +105,9 @@ describe('training jobs in worker processes', () => {
   it('same spec and seed twice → bit-identical weights and metric curves; two workers share a queue of several jobs', async () => {
     const spec = { datasetId: spiralId, ...SPIRAL_SPEC, training: { ...SPIRAL_SPEC.training, epochs: 15, seed: 7 } };
     const other = { ...spec, training: { ...spec.training, seed: 8 } };
-    const jobs = [];
-    for (const body of [spec, spec, other, other]) jobs.push(await submitJob(t.app, tenant, body));
+    // Submitted together, so that both idle workers are handed one at once (one by one, the first job could be done
+    // before the second arrives, and a worker the machine keeps off the CPU could leave all four to the other).
+    const jobs = await Promise.all([spec, spec, other, other].map((body) => submitJob(t.app, tenant, body)));
     const finished = await Promise.all(jobs.map((j) => waitForJob(t.services.db, j.id)));
     assert.deepEqual(finished.map((j) => j.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
     const owners = new Set(finished.map((j) => j.attempt).length ? await leaseOwners(jobs.map((j) => j.id)) : []);

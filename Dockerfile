@@ -1,7 +1,10 @@
 # One image for the API and the worker (the compose file picks the command).
 FROM node:20-bookworm-slim
 WORKDIR /app
-COPY package.json package-lock.json ./
+# g++, make and python3 build the native GEMM kernel at install (without them the engine runs WebAssembly)
+RUN apt-get update && apt-get install -y --no-install-recommends g++ make python3 && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
 COPY scripts ./scripts
 COPY prisma ./prisma
 COPY prisma.config.ts tsconfig.json ./

@@ -9,6 +9,7 @@
  */
 import type { NetworkSpec } from '../src/engine/spec.js';
 import { createFastContext } from '../src/engine/fast-context.js';
+import type { KernelChoice } from '../src/engine/kernels/native-choice.js';
 import { bestSecondsPerCall } from './gemm-throughput.js';
 
 export interface TrainingBench {
@@ -23,6 +24,8 @@ export interface TrainingBenchOptions {
   readonly budgetMs: number;
   /** MLP batch sizes. */
   readonly batches: readonly number[];
+  /** The engine's kernels. Default auto. */
+  readonly kernel?: KernelChoice;
 }
 
 const MLP: NetworkSpec = {
@@ -61,7 +64,7 @@ export async function benchTraining(options: TrainingBenchOptions): Promise<Trai
 
   /** Seconds per training step of `spec` on one fixed batch, with a fast context of `threads` threads. */
   async function secondsPerStep(spec: NetworkSpec, threads: number, x: Float32Array, y: Int32Array, n: number, learningRate: number): Promise<number> {
-    const ctx = await createFastContext({ threads });
+    const ctx = await createFastContext({ threads, kernel: options.kernel ?? 'auto' });
     try {
       const net = createNetwork(spec, { ctx, maxBatch: n, seed: 1, optimizer: { type: 'sgd', learningRate } });
       return bestSecondsPerCall(() => net.trainStep(x, y, n), options.budgetMs);

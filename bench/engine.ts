@@ -1,5 +1,5 @@
 /**
- * `npm run bench:engine [-- --json] [-- --budget-ms N] [-- --no-python]`
+ * `npm run bench:engine [-- --json] [-- --budget-ms N] [-- --no-python] [-- --kernel auto|native|relaxed-simd|simd]`
  *
  * GEMM throughput of the reference kernel and of the fast context (1 thread and all threads) on the shapes
  * (64,784,256), (256,256,256), (128,256,10), (1024,1024,1024); per-call overhead; the element-wise ops (TypeScript
@@ -13,6 +13,7 @@
 import os from 'node:os';
 import type { GemmForm } from '../src/engine/compute.js';
 import { createFastContext, type FastContext } from '../src/engine/fast-context.js';
+import { chooseKernel, describeKernel, type KernelChoice } from '../src/engine/kernels/native-choice.js';
 import { benchTraining } from './engine-training.js';
 import { contextGflops, contextMicrosPerCall, referenceGflops, type Shape } from './gemm-throughput.js';
 import { benchOps } from './ops-throughput.js';
@@ -33,6 +34,9 @@ const withPython = !process.argv.includes('--no-python');
 /** Milliseconds per measurement. Default 500. */
 const budgetMs = Number(argValue('--budget-ms') ?? 500);
 if (!(budgetMs > 0)) throw new RangeError(`--budget-ms must be a positive number, got ${argValue('--budget-ms')}`);
+/** The engine's kernels (ENGINE_KERNEL's values). Default auto. */
+const kernel = (argValue('--kernel') ?? 'auto') as KernelChoice;
+if (!['auto', 'native', 'relaxed-simd', 'simd'].includes(kernel)) throw new RangeError(`--kernel must be auto, native, relaxed-simd or simd, got ${kernel}`);
 
 const log = (line = ''): void => {
   if (json) process.stderr.write(`${line}\n`);
@@ -53,10 +57,11 @@ function table(header: string[], rows: (string | number | null)[][]): void {
 
 async function main(): Promise<void> {
   const threads = os.availableParallelism();
-  const one = await createFastContext({ threads: 1 });
-  const all = await createFastContext({ threads });
+  const one = await createFastContext({ threads: 1, kernel });
+  const all = await createFastContext({ threads, kernel });
   const flavour = one.flavour;
-  log(`engine bench: kernel ${flavour}, ${threads} threads, ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
+  const kernelNote = chooseKernel(kernel).nativeUnavailable;
+  log(`engine bench: kernel ${describeKernel(kernel)}, ${threads} threads, ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
   log(`each figure: best of 5 batches, ${budgetMs} ms per measurement\n`);
 
   // Python first, while nothing of ours is spinning. A failing baseline is reported, not fatal.
@@ -86,7 +91,7 @@ async function main(): Promise<void> {
   await one.close();
   await all.close();
 
-  const measured = await benchTraining({ threads, budgetMs, batches: MLP_BATCHES });
+  const measured = await benchTraining({ threads, budgetMs, batches: MLP_BATCHES, kernel });
   const training = 'skipped' in measured ? measured : {
     mlp: measured.mlp.map((m) => ({ batch: m.batch, samples_per_s_1t: round(m.samples_per_s_1t, 0)!, samples_per_s_nt: round(m.samples_per_s_nt, 0)! })),
     spiral: { steps_per_s_1t: round(measured.spiral.steps_per_s_1t, 0)!, steps_per_s_nt: round(measured.spiral.steps_per_s_nt, 0)! },
@@ -155,6 +160,8 @@ async function main(): Promise<void> {
   if (json) {
     console.log(JSON.stringify({
       kernel: flavour,
+      native_isa: one.nativeIsa,
+      ...(kernelNote !== null ? { kernel_not_native: kernelNote } : {}),
       threads,
       cpu: os.cpus()[0]?.model ?? null,
       node: process.version,
@@ -177,7 +184,7 @@ async function main(): Promise<void> {
 
 /** Microseconds per gemm call: tiny problems on the calling thread alone, and the pool's synchronization cost. */
 async function callOverhead(one: FastContext, all: FastContext, threads: number): Promise<Record<string, number | null>> {
-  const forced = await createFastContext({ threads, minParallelFlops: 0 });
+  const forced = await createFastContext({ threads, minParallelFlops: 0, kernel });
   const out = {
     '1×1×1, 1 thread': round(contextMicrosPerCall(one, [1, 1, 1], budgetMs), 2),
     [`1×1×1, forced through the pool (${threads} threads)`]: round(contextMicrosPerCall(forced, [1, 1, 1], budgetMs), 2),

@@ -60,8 +60,29 @@ function text(env: Env, name: string, fallback: string, pattern: RegExp, rule: s
   return raw;
 }
 
+/** A comma-separated list of browser origins (scheme://host[:port]), or `*`. */
+function origins(env: Env, name: string): string[] {
+  const raw = read(env, name);
+  if (raw === undefined) return [];
+  const list = raw.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  for (const origin of list) {
+    if (origin === '*') continue;
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.origin !== origin) throw new ConfigError(`${name} must list origins such as https://app.example.com (no path, no trailing slash), or *; got "${origin}"`);
+  }
+  return list;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const ENGINE_KERNELS = ['auto', 'native', 'relaxed-simd', 'simd'] as const;
+export type EngineKernel = (typeof ENGINE_KERNELS)[number];
 
 export interface Config {
   /** DATABASE_URL: Postgres, the source of truth. Default postgresql://postgres@127.0.0.1:5432/trainyard */
@@ -79,6 +100,19 @@ export interface Config {
   readonly trustProxy: boolean;
   /** AUTH_CACHE_MS: how long an API replica trusts a resolved key without asking Postgres (revocations still apply at once through Redis; this bounds them if Redis is down). 0 disables. Default 60,000 */
   readonly authCacheMs: number;
+  /** DATABASE_POOL_SIZE: Postgres connections an API process holds at most. Default 10 */
+  readonly databasePoolSize: number;
+  /** Abuse and overload protection of the HTTP API (src/http/protection.ts). */
+  readonly http: {
+    /** RATE_LIMIT_PER_MINUTE: requests per minute per API key (unauthenticated ones: per client IP), counted in Redis across replicas; /health and /ready are exempt. 0 disables. Default 1,200 */
+    readonly rateLimitPerMinute: number;
+    /** CORS_ORIGINS: comma-separated origins (https://app.example.com) allowed to call the API from a browser, or *. Default none */
+    readonly corsOrigins: readonly string[];
+    /** MAX_EVENT_LOOP_DELAY_MS: mean event-loop delay over a second above which requests answer 503 OVERLOADED. 0 disables. Default 1,000 */
+    readonly maxEventLoopDelayMs: number;
+    /** MAX_EVENT_LOOP_UTILIZATION: event-loop utilization (0–1) over a second above which requests answer 503 OVERLOADED. 0 disables. Default 0 */
+    readonly maxEventLoopUtilization: number;
+  };
   readonly limits: {
     /** MAX_UPLOAD_BYTES: largest dataset upload. Default 256 MiB */
     readonly uploadBytes: number;
@@ -96,10 +130,30 @@ export interface Config {
     readonly epochRows: number;
     /** MAX_PREDICT_ROWS: rows per prediction request. Default 10,000 */
     readonly predictRows: number;
+    /** MAX_RUNNING_JOBS_PER_TENANT: a tenant's jobs training at once; more wait in the queue (not refused). Default 4 */
+    readonly tenantRunningJobs: number;
+    /** MAX_QUEUED_JOBS_PER_TENANT: a tenant's jobs waiting to start; one more is refused (429 TENANT_QUEUE_FULL). Default 100 */
+    readonly tenantQueuedJobs: number;
+    /** MAX_DATASET_BYTES_PER_TENANT: stored bytes of all of a tenant's datasets, uploaded, synthetic and example (403 TENANT_STORAGE_FULL). Default 4 GiB */
+    readonly tenantDatasetBytes: number;
   };
   readonly worker: {
     /** ENGINE_THREADS: compute threads per worker process. Default: every core */
     readonly engineThreads: number;
+    /**
+     * ENGINE_KERNEL: the engine's kernel build: 'native' (the C++ GEMM addon built at install, bit-identical to
+     * 'relaxed-simd'), 'relaxed-simd', 'simd', or 'auto' (native when the addon is built and the CPU has FMA and
+     * AVX2/NEON, else relaxed SIMD when the runtime accepts it, else plain SIMD). Results are bit-identical only
+     * within one build (and CPU family): pin it when workers of one installation differ. Default auto
+     */
+    readonly engineKernel: EngineKernel;
+    /**
+     * ENGINE_CHECKS: 1 puts guard words between the engine's buffers and checks them after every kernel call (a write
+     * past a buffer fails the job naming the operation and the buffer; see src/engine/shared-memory.ts). The engine
+     * reads this variable itself (src/engine/fast-context.ts); it is declared and validated here. Costs a few % of
+     * speed. 0 or 1, default 0 (the tests run with 1)
+     */
+    readonly engineChecks: boolean;
     /** JOB_LOCK_MS: BullMQ lock duration; a dead worker's job is picked up after about this long. Default 4,000 */
     readonly lockMs: number;
     /** JOB_STALLED_INTERVAL_MS: how often workers look for stalled jobs. Default 2,000 */
@@ -110,12 +164,33 @@ export interface Config {
     readonly reconcileIntervalMs: number;
     /** SHUTDOWN_GRACE_MS: how long SIGTERM waits for the current job to checkpoint and hand back. Default 20,000 */
     readonly shutdownGraceMs: number;
+    /**
+     * INFRA_FAILURE_BUDGET_MS: how long a worker waits out a Postgres outage (pausing the job, retrying) before it gives
+     * up the job's attempt; the job is then requeued while attempts remain. Default 900,000 (15 min)
+     */
+    readonly infraBudgetMs: number;
+    /** INFRA_RETRY_MAX_MS: longest pause between two retries while waiting out an outage (exponential backoff with jitter). Default 5,000 */
+    readonly infraRetryMaxMs: number;
+  };
+  /** Settings of every Postgres session the API and the workers open (src/db/client.ts), so that no lock outlives its owner. */
+  readonly postgres: {
+    /** PG_LOCK_TIMEOUT_MS: longest a statement waits for a lock; then it fails and is retried. 0 waits forever. Default 5,000 */
+    readonly lockTimeoutMs: number;
+    /**
+     * PG_IDLE_IN_TX_TIMEOUT_MS: Postgres ends a session that sits this long inside a transaction without sending anything
+     * (a frozen or cut-off process), releasing its locks. 0 never. Default 10,000
+     */
+    readonly idleInTxTimeoutMs: number;
+    /** PG_STATEMENT_TIMEOUT_MS: longest one statement may run. 0 no limit. Default 60,000 */
+    readonly statementTimeoutMs: number;
   };
   readonly stream: {
     /** WS_HEARTBEAT_MS: ping interval; a client that misses a pong is dropped. Default 15,000 */
     readonly heartbeatMs: number;
     /** WS_MAX_BUFFERED_BYTES: per-client send buffer before events are coalesced/dropped. Default 1 MiB */
     readonly maxBufferedBytes: number;
+    /** STREAM_DB_CONCURRENCY: Postgres reads the job streams of one API process run at once (replays share reads). Default 2 */
+    readonly dbConcurrency: number;
   };
   /** Training-health warnings (src/training/health/), computed by the worker that trains the job. */
   readonly health: {
@@ -169,6 +244,13 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', LOG_LEVELS),
     trustProxy: integer(env, 'TRUST_PROXY', 0, 0, 1) === 1,
     authCacheMs: integer(env, 'AUTH_CACHE_MS', 60_000, 0, 3_600_000),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    http: {
+      rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+      corsOrigins: origins(env, 'CORS_ORIGINS'),
+      maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+      maxEventLoopUtilization: number(env, 'MAX_EVENT_LOOP_UTILIZATION', 0, 0, 1),
+    },
     limits: {
       uploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 256 * 1024 * 1024, 1),
       datasetRows: integer(env, 'MAX_DATASET_ROWS', 2_000_000, 1),
@@ -178,18 +260,31 @@ export function loadConfig(env: Env = process.env): Config {
       parameters: integer(env, 'MAX_PARAMETERS', 50_000_000, 1),
       epochRows: integer(env, 'MAX_EPOCH_ROWS', 2_000_000_000, 1),
       predictRows: integer(env, 'MAX_PREDICT_ROWS', 10_000, 1),
+      tenantRunningJobs: integer(env, 'MAX_RUNNING_JOBS_PER_TENANT', 4, 1, 100_000),
+      tenantQueuedJobs: integer(env, 'MAX_QUEUED_JOBS_PER_TENANT', 100, 1, 1_000_000),
+      tenantDatasetBytes: integer(env, 'MAX_DATASET_BYTES_PER_TENANT', 4 * 1024 ** 3, 1),
     },
     worker: {
       engineThreads: integer(env, 'ENGINE_THREADS', os.availableParallelism(), 1, 256),
+      engineKernel: oneOf(env, 'ENGINE_KERNEL', 'auto', ENGINE_KERNELS),
+      engineChecks: integer(env, 'ENGINE_CHECKS', 0, 0, 1) === 1,
       lockMs: integer(env, 'JOB_LOCK_MS', 4000, 500),
       stalledIntervalMs: integer(env, 'JOB_STALLED_INTERVAL_MS', 2000, 100),
       maxStalls: integer(env, 'JOB_MAX_STALLS', 10, 1),
       reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 30_000, 100),
       shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 20_000, 0),
+      infraBudgetMs: integer(env, 'INFRA_FAILURE_BUDGET_MS', 15 * 60_000, 0),
+      infraRetryMaxMs: integer(env, 'INFRA_RETRY_MAX_MS', 5000, 10, 600_000),
+    },
+    postgres: {
+      lockTimeoutMs: integer(env, 'PG_LOCK_TIMEOUT_MS', 5000, 0, 2_147_483_647),
+      idleInTxTimeoutMs: integer(env, 'PG_IDLE_IN_TX_TIMEOUT_MS', 10_000, 0, 2_147_483_647),
+      statementTimeoutMs: integer(env, 'PG_STATEMENT_TIMEOUT_MS', 60_000, 0, 2_147_483_647),
     },
     stream: {
       heartbeatMs: integer(env, 'WS_HEARTBEAT_MS', 15_000, 100),
       maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024),
+      dbConcurrency: integer(env, 'STREAM_DB_CONCURRENCY', 2, 1, 100),
     },
     health: {
       deadReluFraction: number(env, 'WARN_DEAD_RELU_FRACTION', 0.4, 0, 1),

@@ -7,8 +7,13 @@
 
 export const ERRORS = {
   // Generic HTTP
+  MALFORMED_REQUEST: { status: 400, title: 'The request is malformed' },
   ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
+  REQUEST_TIMEOUT: { status: 408, title: 'The request took too long to arrive' },
+  URI_TOO_LONG: { status: 414, title: 'The URL or one of its parameters is too long' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'The request headers are too large' },
   VALIDATION_FAILED: { status: 400, title: 'The request is invalid' },
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
@@ -16,6 +21,9 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   NOT_READY: { status: 503, title: 'A dependency is unavailable' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'The database is unavailable; retry later' },
+  QUEUE_UNAVAILABLE: { status: 503, title: 'The queue (Redis) is unavailable; retry later' },
+  OVERLOADED: { status: 503, title: 'The server is overloaded; retry later' },
 
   // Authentication
   UNAUTHENTICATED: { status: 401, title: 'Missing or invalid API key' },
@@ -35,12 +43,14 @@ export const ERRORS = {
   DATASET_TOO_MANY_FEATURES: { status: 413, title: 'Too many columns' },
   DATASET_MALFORMED: { status: 400, title: 'The upload could not be parsed' },
   EXAMPLE_NOT_FOUND: { status: 404, title: 'No such example dataset' },
+  TENANT_STORAGE_FULL: { status: 403, title: "The tenant's dataset storage is full" },
 
   // Jobs
   JOB_NOT_FOUND: { status: 404, title: 'Job not found' },
   JOB_SPEC_INVALID: { status: 400, title: 'The job spec does not fit the dataset' },
   JOB_TOO_LARGE: { status: 400, title: 'The job exceeds a configured size limit' },
   JOB_NOT_CANCELLABLE: { status: 409, title: 'The job has already finished' },
+  TENANT_QUEUE_FULL: { status: 429, title: 'The tenant has too many queued jobs' },
 
   // Models
   MODEL_NOT_FOUND: { status: 404, title: 'Model not found' },
@@ -48,6 +58,7 @@ export const ERRORS = {
   MODEL_IMPORT_INVALID: { status: 400, title: 'The model document is invalid' },
   PREDICT_INPUT_INVALID: { status: 400, title: 'The prediction input is invalid' },
   MODEL_NOT_2D: { status: 400, title: 'Decision grids need a model with exactly two inputs' },
+  MODEL_OVERFLOW: { status: 400, title: 'The model overflows float32 on its own data range' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

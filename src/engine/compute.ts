@@ -21,8 +21,11 @@ export type GemmForm =
   /** C(M,N) (+)= A(K,M)ᵀ · B(K,N) */
   | 'tn';
 
-/** Which kernels do the work: the naive TypeScript loops, WASM SIMD128, or WASM relaxed SIMD (fused multiply-add). */
-export type KernelFlavour = 'reference' | 'simd' | 'relaxed-simd';
+/**
+ * Which kernels do the work: the naive TypeScript loops, WASM SIMD128, WASM relaxed SIMD (fused multiply-add), or the
+ * native GEMM (C++, AVX2/NEON fused multiply-add; bit-identical to relaxed SIMD) with relaxed-SIMD element-wise kernels.
+ */
+export type KernelFlavour = 'reference' | 'simd' | 'relaxed-simd' | 'native';
 
 export interface ComputeContext {
   readonly flavour: KernelFlavour;

@@ -1,6 +1,6 @@
 /**
- * The fast ComputeContext: WebAssembly SIMD kernels over one shared memory, a gemm shared between the calling thread
- * and a pool of worker threads, and element-wise ops (activations, softmax loss, optimizer updates; ./ops-wasm.ts)
+ * The fast ComputeContext: WebAssembly SIMD kernels over one shared memory (the gemm native C++ where the addon is built
+ * and chosen: ./kernels/native-choice.ts), a gemm shared between the calling thread and a pool of worker threads, and element-wise ops (activations, softmax loss, optimizer updates; ./ops-wasm.ts)
  * whose large passes the pool shares too. Bit-identical results for any thread count (see kernels/assembly/gemm.ts and
  * kernels/assembly/ops.ts).
  *
@@ -10,7 +10,10 @@
 import os from 'node:os';
 import type { ComputeContext, GemmForm, KernelFlavour } from './compute.js';
 import { planChunks } from './gemm-plan.js';
-import { EPILOGUE, FORM_CODE, instantiateGemm, loadGemmModule, type FlavourChoice } from './kernels/gemm-wasm.js';
+import { EPILOGUE, FORM_CODE, instantiateGemm, loadGemmModule } from './kernels/gemm-wasm.js';
+import type { NativeIsa } from './kernels/native-addon.js';
+import { chooseKernel, type KernelChoice } from './kernels/native-choice.js';
+import { createNativeSpec, wasmOnly, withNativeGemm, type EngineKernel } from './kernels/native-gemm.js';
 import type { Ops } from './ops.js';
 import { createWasmOps } from './ops-wasm.js';
 import { ThreadPool } from './pool.js';
@@ -24,8 +27,14 @@ export interface FastContextOptions {
   initialMemoryMiB?: number;
   /** Shared memory bound, in MiB (≤ 4096): alloc throws past it. Default 1024. */
   maxMemoryMiB?: number;
-  /** Kernel build: 'auto' (relaxed SIMD when the runtime accepts it, else plain SIMD), 'relaxed-simd' or 'simd'. Default 'auto'. */
-  kernel?: FlavourChoice;
+  /**
+   * Kernels: 'auto' (native when the addon is built and the CPU has FMA and AVX2/NEON, else relaxed SIMD when the
+   * runtime accepts it, else plain SIMD), 'native', 'relaxed-simd' or 'simd' (see ./kernels/native-choice.ts).
+   * Default 'auto'.
+   */
+  kernel?: KernelChoice;
+  /** With the native kernel: its code path ('generic' runs on any CPU; for tests). Default: the best this CPU runs. */
+  nativeIsa?: NativeIsa;
   /**
    * Below this many floating-point operations (2·M·K·N) a gemm runs on the calling thread alone. Default 250 000:
    * measured on 2 cores, two threads win from ≈ 0.25 MFLOP on (e.g. 32×64×64: 5.4 µs alone, 4.2 µs shared).
@@ -62,6 +71,8 @@ export function checksFromEnvironment(): boolean {
 /** A ComputeContext that also tells how much of its memory is in use. */
 export interface FastContext extends ComputeContext {
   readonly flavour: Exclude<KernelFlavour, 'reference'>;
+  /** The native GEMM's code path ('avx2', 'neon', 'generic') when flavour is 'native', else null. */
+  readonly nativeIsa: NativeIsa | null;
   /** Bytes of the shared memory handed out so far (buffers, thread scratch, alignment). */
   readonly memoryUsed: number;
   /** Whether memory checks are on (see FastContextOptions.checks). */
@@ -87,11 +98,14 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
   const spinMicros = nonNegative('spinMicros', options.spinMicros ?? (threads <= cores ? 150 : 0));
   const checks = options.checks ?? checksFromEnvironment();
   const shared = new SharedMemory({ initialMiB: options.initialMemoryMiB, maxMiB: options.maxMemoryMiB, checks });
-  const loaded = loadGemmModule(options.kernel ?? 'auto');
-  const kernel = instantiateGemm(loaded, shared.memory);
+  const plan = chooseKernel(options.kernel ?? 'auto', options.nativeIsa);
+  const loaded = loadGemmModule(plan.wasm);
+  const native = plan.nativeIsa ? createNativeSpec(plan.nativeIsa) : undefined;
+  const wasm = instantiateGemm(loaded, shared.memory);
+  const kernel: EngineKernel = native ? withNativeGemm(wasm, native, shared.memory) : wasmOnly(wasm);
   const scratch = Array.from({ length: threads }, (_, i) => shared.reserve(kernel.scratchBytes, `scratch of thread ${i}`));
   const pool = threads > 1
-    ? await ThreadPool.start({ helpers: threads - 1, kernel: loaded, memory: shared.memory, scratch, spinMicros }, kernel)
+    ? await ThreadPool.start({ helpers: threads - 1, kernel: loaded, native, memory: shared.memory, scratch, spinMicros }, kernel)
     : undefined;
   let closed = false;
   const checkOpen = (): void => {
@@ -121,6 +135,7 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
     const ap = operand('a', a, M * K), bp = operand('b', b, K * N), cp = operand('c', c, M * N);
     const biasp = epilogue !== EPILOGUE.None ? operand('bias', bias!, N) : 0;
     if (M === 0 || N === 0) return;
+    kernel.refresh(); // after a growth of the memory, before other threads check operands against its size
     if (!pool || 2 * M * K * N < minParallelFlops) {
       kernel.gemmBlock(code, M, K, N, ap, bp, cp, accumulate ? 1 : 0, 0, M, 0, N, scratch[0]!, epilogue, biasp);
     } else {
@@ -133,7 +148,8 @@ export async function createFastContext(options: FastContextOptions = {}): Promi
   let sumsRegisteredFor: ArrayBufferLike | null = null;
 
   return {
-    flavour: loaded.flavour,
+    flavour: plan.flavour,
+    nativeIsa: plan.nativeIsa,
     threads,
     get memoryUsed() {
       return shared.used;

@@ -3,11 +3,14 @@
  * allowed here because this is never a process's main thread), help compute its chunks, repeat until Stop.
  */
 import type { GemmKernel, GemmModule } from './kernels/gemm-wasm.js';
+import type { NativeGemmSpec } from './kernels/native-gemm.js';
 import { generationOf, runChunks, Slot, type Control } from './pool-protocol.js';
 
 /** What pool.ts hands each thread (structured-cloned; the memory and control block are shared, not copied). */
 export interface PoolThreadData {
   readonly kernel: GemmModule;
+  /** The native GEMM to run instead of the kernel's, if any (see kernels/native-gemm.ts). */
+  readonly native: NativeGemmSpec | null;
   readonly memory: WebAssembly.Memory;
   readonly control: SharedArrayBuffer;
   /** 1.. (0 is the caller). */

@@ -19,6 +19,7 @@ import { isMainThread, type Worker } from 'node:worker_threads';
 import { startThread } from './thread-entry.js';
 import type { ChunkPlan } from './gemm-plan.js';
 import type { GemmKernel, GemmModule } from './kernels/gemm-wasm.js';
+import type { NativeGemmSpec } from './kernels/native-gemm.js';
 import {
   createControl, generationOf, JobKind, MAX_CHUNKS, nextGeneration, retiredTicketOf, runChunks, Slot, takeError, ticketOf,
   type Control,
@@ -30,6 +31,8 @@ export interface PoolOptions {
   readonly helpers: number;
   /** The compiled kernel every thread instantiates. */
   readonly kernel: GemmModule;
+  /** The native GEMM every thread runs instead of the kernel's (its element-wise kernels stay), if any. */
+  readonly native?: NativeGemmSpec | undefined;
   /** The shared memory the kernels run on. */
   readonly memory: WebAssembly.Memory;
   /** Scratch address of each thread, index 0 for the caller (length helpers + 1). */
@@ -89,6 +92,7 @@ export class ThreadPool {
     for (let index = 1; index <= options.helpers; index++) {
       const workerData: PoolThreadData = {
         kernel: options.kernel,
+        native: options.native ?? null,
         memory: options.memory,
         control: control.ints.buffer as SharedArrayBuffer,
         index,

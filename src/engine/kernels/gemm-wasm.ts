@@ -10,9 +10,10 @@
  */
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
-import type { GemmForm, KernelFlavour } from '../compute.js';
+import type { GemmForm } from '../compute.js';
 
-export type WasmFlavour = Exclude<KernelFlavour, 'reference'>;
+/** The WebAssembly builds (the native GEMM, ./native-gemm.ts, runs with the relaxed-SIMD one's element-wise kernels). */
+export type WasmFlavour = 'relaxed-simd' | 'simd';
 
 /** Which build to use: 'auto' (default) = relaxed SIMD when the runtime accepts it, else plain SIMD. */
 export type FlavourChoice = 'auto' | WasmFlavour;

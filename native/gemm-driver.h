@@ -1,0 +1,302 @@
+// The blocked GEMM, written once over a vector type `T` (see gemm-avx2.cc, gemm-neon.cc, gemm-generic.cc), each of
+// which includes this file inside an anonymous namespace (and, for AVX2, under a target pragma), so every code path
+// gets its own copy compiled for its instruction set.
+//
+// T provides: V (a vector of W floats), W, MR (rows of the register tile), NRV (vectors per tile row; NR = NRV·W
+// columns), KC (deepest K block), MC (rows of a packed A block, a multiple of MR), NC (columns of a packed B block, a
+// multiple of NR), and zero(), load(p), store(p, v), broadcast(p), fma(a, b, c) = a·b + c rounded once, add, mul, abs,
+// splat(x), transposeBlock(src, ld, dst, ldd) (the W×W block of rows src + r·ld written as rows dst + c·ldd), and
+// kPackRows / packRows(src, ld, kb, dst) (a faster packA of a full strip with contiguous rows, where kPackRows).
+//
+// Arithmetic: every element of C is reduced by fma in increasing k, starting from C (accumulate, or a K block after the
+// first: partial sums are stored as f32, exactly) or from +0, then gets the epilogue — see gemm-call.h. Blocking, tile
+// shape, packing and the transposed path below change which element is computed when, never how.
+//
+// Memory: reads A, B (and bias) inside the extents the caller validated, writes C only inside [row0,row1)×[col0,col1)
+// and the scratch. Edge tiles run the same micro-kernel on the scratch tile and copy the valid part in and out.
+
+// A problem in "core" coordinates: C(i,j) at c[i·rsc + j·csc] (+)= Σk A(i,k)·B(k,j), A(i,k) at a[i·rsa + k·csa],
+// B(k,j) at b[k·rsb + j·csb]; the block rows [i0,i1) and columns [j0,j1). The engine's C(M,N) is either the core's C
+// (rsc = N, csc = 1) or, for narrow C, its transpose (the core computes Cᵀ = op(B)ᵀ·op(A)ᵀ; rsc = 1, csc = N).
+struct Core {
+  const float* a;
+  ptrdiff_t rsa, csa;
+  const float* b;
+  ptrdiff_t rsb, csb;
+  float* c;
+  ptrdiff_t rsc, csc;
+  int K;
+  bool accumulate;
+  int epi;
+  const float* bias;
+  bool biasOnRows;  // the bias follows the core's rows (transposed path) rather than its columns
+  int i0, i1, j0, j1;
+};
+
+template <class T>
+struct Driver {
+  using V = typename T::V;
+  static constexpr int W = T::W, MR = T::MR, NRV = T::NRV, NR = NRV * W;
+  static constexpr int KC = T::KC, MC = T::MC, NC = T::NC;
+  static_assert(MC % MR == 0 && NC % NR == 0, "blocks are whole tiles");
+  static_assert((static_cast<size_t>(KC) * NC + static_cast<size_t>(MC) * KC + MR * NR + NR) * 4 + 64 <= trainyard::kScratchBytes,
+                "scratch fits kScratchBytes");
+
+  /** Rows of a block at most this many read full B panels in place (row-major B) instead of packing them. */
+  static constexpr int kDirectRows = T::DIRECT_ROWS;
+
+  static inline float epilogue1(int epi, float v, float bias) {
+    if (epi == trainyard::kEpiNone) return v;
+    const float s = v + bias;
+    if (epi == trainyard::kEpiBias) return s;
+    return (s + std::fabs(s)) * 0.5f;
+  }
+
+  static inline V epilogueV(int epi, V v, V bias) {
+    const V s = T::add(v, bias);
+    if (epi == trainyard::kEpiBias) return s;
+    return T::mul(T::add(s, T::abs(s)), T::splat(0.5f));
+  }
+
+  // The micro-kernel: the R × NR tile at c (rows ldc floats apart) (+)= Ap·Bp over kb steps of k, R ≤ MR. Ap: kb rows
+  // of MR floats (a packed A strip, of which the first R are used); Bp: kb rows of NR floats, ldb apart (a packed panel,
+  // ldb = NR, or B in place). `load`: start from the tile's values, else from +0. `bias` (NR floats, for the tile's
+  // columns) when epi != none.
+  template <int R = MR>
+  static inline void micro(int kb, const float* __restrict pa, const float* __restrict pb, ptrdiff_t ldb,
+                           float* __restrict c, ptrdiff_t ldc, bool load, int epi, const float* __restrict bias) {
+    V acc[R][NRV];
+    if (load) {
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) acc[r][v] = T::load(c + r * ldc + v * W);
+    } else {
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) acc[r][v] = T::zero();
+    }
+#pragma GCC unroll 4
+    for (int k = 0; k < kb; ++k) {
+      V bv[NRV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NRV; ++v) bv[v] = T::load(pb + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r) {
+        const V av = T::broadcast(pa + r);
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) acc[r][v] = T::fma(av, bv[v], acc[r][v]);
+      }
+      pa += MR;
+      pb += ldb;
+    }
+    if (epi != trainyard::kEpiNone) {
+      V bias_v[NRV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NRV; ++v) bias_v[v] = T::load(bias + v * W);
+#pragma GCC unroll 16
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) acc[r][v] = epilogueV(epi, acc[r][v], bias_v[v]);
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+      for (int v = 0; v < NRV; ++v) T::store(c + r * ldc + v * W, acc[r][v]);
+  }
+
+  // micro<R> for the R = mr rows that count (a short strip computes only its own rows), no epilogue.
+  template <int R = MR>
+  static inline void microRows(int mr, int kb, const float* pa, const float* pb, ptrdiff_t ldb, float* c, ptrdiff_t ldc, bool load) {
+    if constexpr (R > 1) {
+      if (mr < R) {
+        microRows<R - 1>(mr, kb, pa, pb, ldb, c, ldc, load);
+        return;
+      }
+    }
+    micro<R>(kb, pa, pb, ldb, c, ldc, load, trainyard::kEpiNone, nullptr);
+  }
+
+  // Packs B(pc:pc+kb, jc:jc+nc) as NR-column panels (panel p: kb rows of NR floats at dst + p·kb·NR), zero-padding the
+  // last panel's missing columns.
+  static void packB(const Core& p, int pc, int kb, int jc, int nc, float* __restrict dst) {
+    for (int j0 = 0; j0 < nc; j0 += NR, dst += static_cast<ptrdiff_t>(kb) * NR) {
+      const int nr = std::min(NR, nc - j0);
+      const float* src = p.b + static_cast<ptrdiff_t>(pc) * p.rsb + static_cast<ptrdiff_t>(jc + j0) * p.csb;
+      packPanel(src, p.rsb, p.csb, kb, nr, dst);
+    }
+  }
+
+  static void packPanel(const float* __restrict src, ptrdiff_t rsb, ptrdiff_t csb, int kb, int nr, float* __restrict dst) {
+    if (csb == 1 && nr == NR) {
+      for (int k = 0; k < kb; ++k) {
+#pragma GCC unroll 4
+        for (int v = 0; v < NRV; ++v) T::store(dst + k * NR + v * W, T::load(src + k * rsb + v * W));
+      }
+    } else if (csb == 1) {
+      for (int k = 0; k < kb; ++k) {
+        for (int j = 0; j < nr; ++j) dst[k * NR + j] = src[k * rsb + j];
+        for (int j = nr; j < NR; ++j) dst[k * NR + j] = 0.0f;
+      }
+    } else if (rsb == 1) {
+      // Each column contiguous along k (form NT's B, or the transposed path's op(A)ᵀ): W×W blocks transposed in
+      // registers, the rest element by element.
+      const int kFull = (kb / W) * W, jFull = (nr / W) * W;
+      for (int j = 0; j < jFull; j += W)
+        for (int k = 0; k < kFull; k += W) T::transposeBlock(src + j * csb + k, csb, dst + k * NR + j, NR);
+      for (int j = 0; j < nr; ++j) {
+        const float* col = src + j * csb;
+        for (int k = j < jFull ? kFull : 0; k < kb; ++k) dst[k * NR + j] = col[k];
+      }
+      for (int k = 0; k < kb; ++k)
+        for (int j = nr; j < NR; ++j) dst[k * NR + j] = 0.0f;
+    } else {
+      // Columns strided both ways (not produced by the engine's forms): element by element.
+      for (int j = 0; j < nr; ++j) {
+        const float* col = src + j * csb;
+        for (int k = 0; k < kb; ++k) dst[k * NR + j] = col[k * rsb];
+      }
+      for (int k = 0; k < kb; ++k)
+        for (int j = nr; j < NR; ++j) dst[k * NR + j] = 0.0f;
+    }
+  }
+
+  // Packs A(ic:ic+mc, pc:pc+kb) as MR-row strips (strip s: kb rows of MR floats at dst + s·kb·MR, A(i,k) at
+  // [k·MR + r]), zero-padding the last strip's missing rows (their results are never stored).
+  static void packA(const Core& p, int ic, int mc, int pc, int kb, float* __restrict dst) {
+    for (int i0 = 0; i0 < mc; i0 += MR, dst += static_cast<ptrdiff_t>(kb) * MR) {
+      const int mr = std::min(MR, mc - i0);
+      const float* src = p.a + static_cast<ptrdiff_t>(ic + i0) * p.rsa + static_cast<ptrdiff_t>(pc) * p.csa;
+      if (p.rsa == 1) {
+        // MR consecutive rows of one k are contiguous (form TN's A).
+        for (int k = 0; k < kb; ++k) {
+          const float* s = src + k * p.csa;
+          for (int r = 0; r < mr; ++r) dst[k * MR + r] = s[r];
+          for (int r = mr; r < MR; ++r) dst[k * MR + r] = 0.0f;
+        }
+      } else if (T::kPackRows && p.csa == 1 && mr == MR) {
+        T::packRows(src, p.rsa, kb, dst);  // rows contiguous (form NN's A): transposed in registers
+      } else {
+        for (int r = 0; r < mr; ++r) {
+          const float* row = src + r * p.rsa;
+          for (int k = 0; k < kb; ++k) dst[k * MR + r] = row[k * p.csa];
+        }
+        for (int r = mr; r < MR; ++r)
+          for (int k = 0; k < kb; ++k) dst[k * MR + r] = 0.0f;
+      }
+    }
+  }
+
+  // One tile that cannot go straight to C (short, transposed C, or bias along rows): through the scratch tile.
+  static void tileViaScratch(const Core& p, int kb, const float* pa, const float* pb, ptrdiff_t ldb, int i, int j, int mr,
+                             int nr, bool load, int epi, float* __restrict tile) {
+    if (load) {
+      for (int r = 0; r < mr; ++r)
+        for (int q = 0; q < NR; ++q) tile[r * NR + q] = q < nr ? p.c[(i + r) * p.rsc + (j + q) * p.csc] : 0.0f;
+    }
+    microRows(mr, kb, pa, pb, ldb, tile, NR, load);
+    for (int r = 0; r < mr; ++r) {
+      for (int q = 0; q < nr; ++q) {
+        const float bias = epi == trainyard::kEpiNone ? 0.0f : p.bias[p.biasOnRows ? i + r : j + q];
+        p.c[(i + r) * p.rsc + (j + q) * p.csc] = epilogue1(epi, tile[r * NR + q], bias);
+      }
+    }
+  }
+
+  static void run(const Core& p, float* scratch) {
+    const int K = p.K;
+    if (K == 0) {
+      for (int i = p.i0; i < p.i1; ++i) {
+        for (int j = p.j0; j < p.j1; ++j) {
+          float& cij = p.c[i * p.rsc + j * p.csc];
+          const float v = p.accumulate ? cij : 0.0f;
+          cij = epilogue1(p.epi, v, p.epi == trainyard::kEpiNone ? 0.0f : p.bias[p.biasOnRows ? i : j]);
+        }
+      }
+      return;
+    }
+    float* const packedB = scratch;
+    float* const packedA = packedB + static_cast<ptrdiff_t>(KC) * NC;
+    float* const tile = packedA + static_cast<ptrdiff_t>(MC) * KC;
+    const int blocks = (K + KC - 1) / KC;
+    const int kcStep = (K + blocks - 1) / blocks;  // equal K blocks: 784 = 4 × 196
+    // B read in place (full panels) for few rows and row-major B: packing would cost more than it saves.
+    const bool direct = p.csb == 1 && p.i1 - p.i0 <= kDirectRows;
+    // C's tile written in place: row-major C (not the transposed path, whose bias also runs along the tile's rows).
+    const bool cDirect = p.csc == 1 && !p.biasOnRows;
+    for (int jc = p.j0; jc < p.j1; jc += NC) {
+      const int nc = std::min(NC, p.j1 - jc);
+      const int fullCols = (nc / NR) * NR;
+      for (int pc = 0; pc < K; pc += kcStep) {
+        const int kb = std::min(kcStep, K - pc);
+        const bool load = p.accumulate || pc > 0;
+        const int epi = pc + kb == K ? p.epi : trainyard::kEpiNone;
+        if (!direct) packB(p, pc, kb, jc, nc, packedB);
+        else if (fullCols < nc) packPanel(p.b + static_cast<ptrdiff_t>(pc) * p.rsb + (jc + fullCols), p.rsb, 1, kb, nc - fullCols, packedB);
+        for (int ic = p.i0; ic < p.i1; ic += MC) {
+          const int mc = std::min(MC, p.i1 - ic);
+          packA(p, ic, mc, pc, kb, packedA);
+          for (int jr = 0; jr < nc; jr += NR) {
+            const int nr = std::min(NR, nc - jr);
+            const int j = jc + jr;
+            const float* pb;
+            ptrdiff_t ldb;
+            if (!direct) {
+              pb = packedB + static_cast<ptrdiff_t>(jr / NR) * kb * NR;
+              ldb = NR;
+            } else if (nr == NR) {
+              pb = p.b + static_cast<ptrdiff_t>(pc) * p.rsb + j;
+              ldb = p.rsb;
+            } else {
+              pb = packedB;
+              ldb = NR;
+            }
+            const float* pa = packedA;
+            for (int ir = 0; ir < mc; ir += MR, pa += static_cast<ptrdiff_t>(kb) * MR) {
+              const int mr = std::min(MR, mc - ir);
+              const int i = ic + ir;
+              if (cDirect && mr == MR && nr == NR) {
+                micro(kb, pa, pb, ldb, p.c + i * p.rsc + j, p.rsc, load, epi, epi == trainyard::kEpiNone ? nullptr : p.bias + j);
+              } else {
+                tileViaScratch(p, kb, pa, pb, ldb, i, j, mr, nr, load, epi, tile);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // The engine's call: picks the plain or the transposed core (narrow blocks: fewer than NR columns, more rows than
+  // columns, computed as Cᵀ = op(B)ᵀ·op(A)ᵀ so the tile's NR columns run along C's rows; fma(a, b, c) = fma(b, a, c)).
+  static void gemm(const trainyard::GemmCall& call) {
+    if (call.row0 >= call.row1 || call.col0 >= call.col1) return;
+    const ptrdiff_t M = call.M, K = call.K, N = call.N;
+    // A(i,k), B(k,j) strides per form.
+    const ptrdiff_t rsa = call.form == trainyard::kFormTN ? 1 : K, csa = call.form == trainyard::kFormTN ? M : 1;
+    const ptrdiff_t rsb = call.form == trainyard::kFormNT ? 1 : N, csb = call.form == trainyard::kFormNT ? K : 1;
+    float* scratch = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(call.scratch) + 63) & ~static_cast<uintptr_t>(63));
+    const int rows = call.row1 - call.row0, cols = call.col1 - call.col0;
+    Core p;
+    p.K = call.K;
+    p.accumulate = call.accumulate;
+    p.epi = call.epilogue;
+    p.bias = call.bias;
+    p.c = call.c;
+    if (cols < NR && rows > cols) {
+      p.a = call.b; p.rsa = csb; p.csa = rsb;
+      p.b = call.a; p.rsb = csa; p.csb = rsa;
+      p.rsc = 1; p.csc = N;
+      p.biasOnRows = true;
+      p.i0 = call.col0; p.i1 = call.col1; p.j0 = call.row0; p.j1 = call.row1;
+    } else {
+      p.a = call.a; p.rsa = rsa; p.csa = csa;
+      p.b = call.b; p.rsb = rsb; p.csb = csb;
+      p.rsc = N; p.csc = 1;
+      p.biasOnRows = false;
+      p.i0 = call.row0; p.i1 = call.row1; p.j0 = call.col0; p.j1 = call.col1;
+    }
+    run(p, scratch);
+  }
+};

@@ -12,6 +12,7 @@ import { createFastContext, type FastContext } from '../../src/engine/fast-conte
 import { gemmReference } from '../../src/engine/kernels/gemm-reference.js';
 import { relaxedSimdAvailable, type WasmFlavour } from '../../src/engine/kernels/gemm-wasm.js';
 import { chooseKernel } from '../../src/engine/kernels/native-choice.js';
+import { rng } from './seeded-random.js';
 
 const FORMS: readonly GemmForm[] = ['nn', 'nt', 'tn'];
 const flavours: WasmFlavour[] = relaxedSimdAvailable() ? ['simd', 'relaxed-simd'] : ['simd'];
@@ -29,18 +30,6 @@ const SHAPES: readonly (readonly [number, number, number])[] = [
   [300, 100, 3], [100, 300, 3], [40, 600, 5], [9, 2, 3], [8, 3000, 9], [3, 1000, 21], [5, 6000, 12], [300, 2, 100], [300, 3, 100],
   [2, 300, 100], [1, 40, 33],
 ];
-
-/** A small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fillRandom(view: Float32Array, next: () => number): void {
   for (let i = 0; i < view.length; i++) view[i] = next() * 2 - 1;

@@ -17,6 +17,7 @@ import { createNativeSpec, withNativeGemm } from '../../src/engine/kernels/nativ
 import { createNetwork } from '../../src/engine/network.js';
 import { SharedMemory } from '../../src/engine/shared-memory.js';
 import { bytesOf, firstDifference } from './network-state.js';
+import { rng } from './seeded-random.js';
 
 const works = (command: string): boolean => spawnSync(command, ['--version'], { stdio: 'ignore' }).status === 0;
 /** What scripts/build-native.mjs needs (besides npm's node-gyp and Node's headers, which every install has). */
@@ -37,18 +38,6 @@ const SHAPES: readonly (readonly [number, number, number])[] = [
   [784, 257, 65], [65, 784, 257], [255, 63, 784], [257, 255, 9], [9, 784, 256], [64, 784, 256], [32, 784, 256],
   [128, 256, 10], [300, 100, 3], [300, 2, 100], [1, 784, 1], [784, 1, 784], [6, 1000, 16], [7, 3000, 15], [5, 6000, 12],
 ];
-
-/** A small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values of mixed sign and magnitude, exact zeros and negative zeros among them (signs of zero must match too). */
 function fill(view: Float32Array, next: () => number): Float32Array {

@@ -13,6 +13,7 @@ import { gemmReference } from '../../src/engine/kernels/gemm-reference.js';
 import { relaxedSimdAvailable, type WasmFlavour } from '../../src/engine/kernels/gemm-wasm.js';
 import { referenceOps, type Penalty, type PointActivation, type UpdateStep } from '../../src/engine/ops.js';
 import { sumSquares } from '../../src/engine/stats.js';
+import { rng } from './seeded-random.js';
 
 const flavours: WasmFlavour[] = relaxedSimdAvailable() ? ['simd', 'relaxed-simd'] : ['simd'];
 const ACTIVATIONS: readonly PointActivation[] = ['identity', 'relu', 'leaky-relu', 'prelu', 'sigmoid', 'tanh'];
@@ -21,18 +22,6 @@ const SHAPES: readonly (readonly [number, number])[] = [
   [1, 1], [1, 3], [3, 1], [3, 7], [7, 4], [2, 5], [5, 8], [4, 9], [7, 17], [33, 33], [1, 100], [13, 100],
 ];
 const U = 2 ** -24; // unit roundoff of float32
-
-/** A small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random values of mixed magnitude, with exact zeros, negative zeros and (for `wide`) values that saturate. */
 function fill(view: Float32Array, next: () => number, wide = false): Float32Array {

@@ -7,7 +7,7 @@
 import { weightRanges } from '../../src/engine/regularization.js';
 import type { Targets } from '../../src/engine/losses.js';
 import type { LayerStats } from '../../src/engine/stats.js';
-import { sigmoidSlope, traceMagnitude, type Shadow, type ShadowStep } from './shadow.js';
+import { sigmoidSlope, softmaxRow, traceMagnitude, type Shadow, type ShadowStep } from './shadow.js';
 import { MULT, U, type Bounded } from './tolerance.js';
 
 /** ½·l2·Σw² + l1·Σ|w| over the weights, and its error scale (f32 block sums of ≤ 11 terms: 16u relative). */
@@ -32,13 +32,7 @@ export function outputBounds(shadow: Shadow, scores: Float64Array, sScores: Floa
   for (let i = 0; i < n; i++) {
     const o = i * K;
     if (kind === 'softmax') {
-      let m = scores[o], sMax = 0;
-      for (let j = 0; j < K; j++) {
-        m = Math.max(m, scores[o + j]);
-        sMax = Math.max(sMax, sScores[o + j]);
-      }
-      let sum = 0;
-      for (let j = 0; j < K; j++) sum += Math.exp(scores[o + j] - m);
+      const { m, sMax, sum } = softmaxRow(scores, sScores, o, K);
       for (let j = 0; j < K; j++) {
         const p = Math.exp(scores[o + j] - m) / sum;
         v[o + j] = p;

@@ -313,13 +313,7 @@ export class Shadow {
       const o = i * K;
       if (kind === 'softmax') {
         const y = (targets as Int32Array)[i];
-        let m = scores[o], sMax = 0;
-        for (let j = 0; j < K; j++) {
-          m = Math.max(m, scores[o + j]);
-          sMax = Math.max(sMax, sScores[o + j]);
-        }
-        let sum = 0;
-        for (let j = 0; j < K; j++) sum += Math.exp(scores[o + j] - m);
+        const { m, sMax, sum } = softmaxRow(scores, sScores, o, K);
         const L = Math.log(sum) - (scores[o + y] - m);
         rows.v[i] = L;
         // −log p_y moves by at most s_y + max_j s_j (p'_y/p_y ∈ e^{±(Δ_y + max Δ)}); the f32 row: exp, K-term sum, log.
@@ -577,4 +571,19 @@ export interface ShadowStep {
   regLoss: { v: number; s: number };
   loss: { v: number; s: number };
   gradNorm: { v: number; s: number };
+}
+
+/**
+ * One row's softmax pieces, from scores[o, o + K) and their error bounds sScores: the largest score m, the largest
+ * bound sMax, and Σ e^(score − m). Shared by the loss (here) and predict's probabilities (./shadow-inference.ts).
+ */
+export function softmaxRow(scores: Float64Array, sScores: Float64Array, o: number, K: number): { m: number; sMax: number; sum: number } {
+  let m = scores[o], sMax = 0;
+  for (let j = 0; j < K; j++) {
+    m = Math.max(m, scores[o + j]);
+    sMax = Math.max(sMax, sScores[o + j]);
+  }
+  let sum = 0;
+  for (let j = 0; j < K; j++) sum += Math.exp(scores[o + j] - m);
+  return { m, sMax, sum };
 }

@@ -50,7 +50,14 @@ export interface WasmOpsOptions {
   readonly checkOpen: () => void;
 }
 
-export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
+/** The ops and a way to drop their lazily allocated tables (before the context's memory is rewound). */
+export interface WasmOps {
+  readonly ops: Ops<Float32Array>;
+  /** Forgets the partial-sum, label and penalty tables (allocated on first use); the next use allocates them again. */
+  forgetTables(): void;
+}
+
+export function createWasmOps(options: WasmOpsOptions): WasmOps {
   const { kernel, gemm, pool, shared, threads, minParallelElements, checkOpen } = options;
   const reference = referenceOps<Float32Array>((...args) => gemm(...args, EPILOGUE.None, null));
   const chunkSize = kernel.updateChunkSize;
@@ -59,7 +66,7 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
   const argsAt = argsView.byteOffset;
   let partials: Float64Array<ArrayBufferLike> = new Float64Array(0);
   let labels: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  const segmentTables = new WeakMap<Penalty['ranges'], { at: number; count: number; end: number }>();
+  let segmentTables = new WeakMap<Penalty['ranges'], { at: number; count: number; end: number }>();
 
   function address(name: string, view: Float32Array, need: number): number {
     shared.locate(view, `ops: ${name}`);
@@ -244,7 +251,14 @@ export function createWasmOps(options: WasmOpsOptions): Ops<Float32Array> {
       return update({ kind: 'none' }, view, view, null, null, length, null).gradSquares;
     },
   };
-  return shared.checks ? withMemoryChecks(ops, shared) : ops;
+  return {
+    ops: shared.checks ? withMemoryChecks(ops, shared) : ops,
+    forgetTables() {
+      partials = new Float64Array(0);
+      labels = new Int32Array(0);
+      segmentTables = new WeakMap();
+    },
+  };
 }
 
 /** `ops` with the memory's guards verified after every call (checking mode), naming the op in a guard hit. */

@@ -53,6 +53,12 @@ function checkMiB(name: string, value: number): number {
   return value;
 }
 
+/** A point in the allocator's history (see SharedMemory.mark). */
+export interface MemoryMark {
+  readonly top: number;
+  readonly allocations: number;
+}
+
 export class SharedMemory {
   readonly memory: WebAssembly.Memory;
   readonly maxBytes: number;
@@ -172,6 +178,23 @@ export class SharedMemory {
       if (problems.length >= 8) break;
     }
     if (problems.length) throw new EngineMemoryError(`engine memory check after ${operation}: ${problems.join('; ')}`);
+  }
+
+  /** Where the allocator stands now: give it to {@link rewind} to release everything allocated after this point. */
+  mark(): MemoryMark {
+    return { top: this.top, allocations: this.allocations.length };
+  }
+
+  /**
+   * Releases every allocation made after `mark` and zero-fills their bytes, so the next allocations start zeroed as on
+   * a fresh memory (what a context reused for another job relies on). Views into the released bytes must not be used
+   * again. The memory keeps its size.
+   */
+  rewind(mark: MemoryMark): void {
+    if (mark.top > this.top || mark.allocations > this.allocations.length) throw new RangeError('engine memory: rewind to a mark past the current top');
+    new Uint8Array(this.memory.buffer, mark.top, this.top - mark.top).fill(0);
+    this.allocations.length = mark.allocations;
+    this.top = mark.top;
   }
 
   private view(): Int32Array {

@@ -42,6 +42,7 @@ try {
   const bytes = meta.rows * (meta.features + 1) * 4;
   console.log(`MNIST: ${meta.rows} rows × ${meta.features} features, ${(bytes / 1e6).toFixed(1)} MB in ${meta.chunkCount} chunks\n`);
   await best('node-postgres, one query (floor)', bytes, () => client.query({ text: 'SELECT features, targets FROM "DatasetChunk" WHERE "datasetId" = $1 ORDER BY index', values: [meta.id] }));
+  await best('node-postgres, binary rows', bytes, () => client.query({ text: 'SELECT features, targets FROM "DatasetChunk" WHERE "datasetId" = $1 ORDER BY index', values: [meta.id], binary: true } as never));
   await best('loadDataset, no cache', bytes, () => loadDataset(db, tenant.id, meta.id));
   await best('loadDataset, cache miss', bytes, () => loadDataset(db, tenant.id, meta.id, new DatasetCache(1 << 30)));
   const cache = new DatasetCache(1 << 30);

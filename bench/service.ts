@@ -18,6 +18,7 @@
  */
 import os from 'node:os';
 import { measureFanout, type FanoutResult } from './service-fanout.js';
+import { measureJobs, type JobsResult } from './service-jobs.js';
 import { measureStreamLoad, type StreamLoadResult } from './stream-load.js';
 import { measure, startBare, startUnauthenticated, type HttpResult } from './service-http.js';
 import { startService, storeBenchModel } from './service-setup.js';
@@ -34,6 +35,12 @@ const json = process.argv.includes('--json');
 const http = { durationSec: argNumber('--duration', 5), connections: argNumber('--connections', 10) };
 const fanout = { subscribers: argNumber('--subscribers', 1000), messages: argNumber('--messages', 100), intervalMs: argNumber('--interval-ms', 50) };
 const streamLoad = { subscribers: fanout.subscribers, metrics: argNumber('--replayed', 600) };
+const jobsOptions = {
+  jobs: argNumber('--jobs', 32), steps: argNumber('--steps', 1000), concurrency: argNumber('--concurrency', os.availableParallelism()),
+  latencyRuns: argNumber('--latency-runs', 20),
+};
+const JOBS_RATIO_TARGET = 0.5;
+const LATENCY_P50_TARGET_MS = 300;
 const PREDICT_TARGET = 0.5;
 const FANOUT_P99_TARGET_MS = 100;
 const STREAM_LOAD_TARGET_MS = 200;
@@ -55,7 +62,7 @@ function table(header: string[], rows: (string | number)[][]): void {
 }
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
-if (only !== undefined && only !== 'http' && only !== 'fanout' && only !== 'streams') throw new RangeError(`--only must be http, fanout or streams, got ${only}`);
+if (only !== undefined && !['http', 'fanout', 'streams', 'jobs'].includes(only)) throw new RangeError(`--only must be http, fanout, streams or jobs, got ${only}`);
 
 type Service = Awaited<ReturnType<typeof startService>>;
 
@@ -105,6 +112,20 @@ async function benchStreamLoad(service: Service): Promise<StreamLoadResult> {
   return r;
 }
 
+async function benchJobs(service: Service): Promise<JobsResult> {
+  log(`many small jobs: ${jobsOptions.jobs} spiral jobs (2-100-3, ${jobsOptions.steps} full-batch steps each) through the API and one worker ` +
+    `(WORKER_CONCURRENCY=${jobsOptions.concurrency}), against the same networks in a PyTorch loop; then ${jobsOptions.latencyRuns} tiny jobs one at a time\n`);
+  const r = await measureJobs(service, jobsOptions);
+  const torch = 'wallS' in r.torch ? `${round(r.torch.wallS, 2)} s (${r.torch.threads} thread(s), torch ${r.torch.version})` : `skipped: ${r.torch.skipped}`;
+  table(['row', 'value'], [
+    [`Trainyard, ${r.jobs} jobs to models`, `${round(r.trainyardWallS, 2)} s`],
+    [`PyTorch loop, same ${r.jobs} networks`, torch],
+    ['ratio (Trainyard / PyTorch)', r.ratio === null ? 'n/a' : round(r.ratio, 2)],
+    ['tiny job submit → succeeded p50 / p90 / max', `${r.latency.p50Ms} / ${r.latency.p90Ms} / ${r.latency.maxMs} ms`],
+  ]);
+  return r;
+}
+
 async function main(): Promise<void> {
   // The rate limit stays on (its cost is part of every request) but out of reach of one bench key.
   const service = await startService({ RATE_LIMIT_PER_MINUTE: '1000000000' });
@@ -113,6 +134,7 @@ async function main(): Promise<void> {
     const h = only === undefined || only === 'http' ? await benchHttp(service) : null;
     const f = only === undefined || only === 'fanout' ? await benchFanout(service) : null;
     const s = only === undefined || only === 'streams' ? await benchStreamLoad(service) : null;
+    const j = only === undefined || only === 'jobs' ? await benchJobs(service) : null;
     const targets = {
       predictVsBare: h && { ratio: round(h.predictVsBare, 2), target: PREDICT_TARGET, met: h.predictVsBare >= PREDICT_TARGET },
       fanoutP99: f && { ms: round(f.p99Ms, 2), delivered: f.delivered === f.expected, target: FANOUT_P99_TARGET_MS, met: f.p99Ms <= FANOUT_P99_TARGET_MS && f.delivered === f.expected },
@@ -122,6 +144,14 @@ async function main(): Promise<void> {
           && Object.keys(s.cancel.statuses).join() === '202' && Object.keys(s.get.statuses).join() === '200',
       },
     };
+    const jobsTargets = j && {
+      ratio: j.ratio === null ? null : round(j.ratio, 2), ratioTarget: JOBS_RATIO_TARGET, ratioMet: j.ratio !== null && j.ratio <= JOBS_RATIO_TARGET,
+      latencyP50Ms: j.latency.p50Ms, latencyTarget: LATENCY_P50_TARGET_MS, latencyMet: j.latency.p50Ms <= LATENCY_P50_TARGET_MS,
+    };
+    if (jobsTargets) {
+      log(`target ${j!.jobs} spiral jobs ≤ ${JOBS_RATIO_TARGET}× PyTorch's wall time: ${jobsTargets.ratio ?? 'n/a'}× (${jobsTargets.ratioMet ? 'met' : 'NOT met'}); ` +
+        `target tiny job p50 ≤ ${LATENCY_P50_TARGET_MS} ms: ${j!.latency.p50Ms} ms (${jobsTargets.latencyMet ? 'met' : 'NOT met'}).`);
+    }
     if (h) {
       const [bare, authOnly, , noAuth] = h.results;
       log(`target predict ≥ ${PREDICT_TARGET}× bare: ${round(h.predictVsBare, 2)}× (${targets.predictVsBare!.met ? 'met' : 'NOT met'}). ` +
@@ -135,7 +165,7 @@ async function main(): Promise<void> {
         `cancel p99 ${round(s.cancel.p99Ms, 1)} ms (${targets.streamLoad!.met ? 'met' : 'NOT met'}).`);
     }
     if (json) {
-      console.log(JSON.stringify({ bench: 'service', node: process.version, cores: os.availableParallelism(), http: h && { ...http, results: h.results }, fanout: f, streamLoad: s, targets }));
+      console.log(JSON.stringify({ bench: 'service', node: process.version, cores: os.availableParallelism(), http: h && { ...http, results: h.results }, fanout: f, streamLoad: s, jobs: j, targets: { ...targets, jobs: jobsTargets } }));
     }
   } finally {
     await service.close();

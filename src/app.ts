@@ -7,9 +7,12 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { dependencyPorts } from './infra/dependency-errors.js';
+import { dashboardRoutes } from './dashboard/serve.js';
 import { clientErrorHandler, frameworkErrors, registerProblemHandlers } from './http/problem-handlers.js';
+import { registerOpenApi } from './http/openapi.js';
 import { registerProtection } from './http/protection.js';
-import { loggerOptions, redactUrl } from './logger.js';
+import { logDestination, loggerOptions, redactUrl } from './logger.js';
+import { metricsRoutes } from './metrics/plugin.js';
 import { healthRoutes } from './routes/health.js';
 import { v1Routes } from './routes/v1.js';
 import type { Services } from './services.js';
@@ -33,7 +36,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function build(services: Services, options: BuildOptions = {}): Promise<FastifyInstance> {
   const { config } = services;
-  const logger = options.logger === false ? false : { ...loggerOptions(config.logLevel, 'api'), ...(options.logStream ? { stream: options.logStream } : {}) };
+  const stream = options.logStream ?? logDestination(); // JSON lines; pretty on a terminal (src/logger.ts)
+  const logger = options.logger === false ? false : { ...loggerOptions(config.logLevel, 'api'), ...(stream ? { stream } : {}) };
   const app = Fastify({
     logger,
     // Fastify's two lines per request are replaced by our one line (onResponse below).
@@ -76,7 +80,10 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
 
   registerProblemHandlers(app, { ports: dependencyPorts(config.databaseUrl, config.redisUrl) });
   await registerProtection(app, services);
+  await registerOpenApi(app); // before the routes: it collects them as they are registered
+  await app.register(metricsRoutes); // GET /metrics and the request timings of every route (src/metrics/)
   await app.register(healthRoutes);
   await app.register(v1Routes, { prefix: '/v1' });
+  await app.register(dashboardRoutes); // the web page at / and /assets/* (unauthenticated; it holds no data)
   return app;
 }

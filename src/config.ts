@@ -60,6 +60,16 @@ function text(env: Env, name: string, fallback: string, pattern: RegExp, rule: s
   return raw;
 }
 
+/** An optional secret (never echoed in the error): at least `minLength` printable ASCII characters without spaces. */
+function secret(env: Env, name: string, minLength: number): string | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  if (!/^[\x21-\x7e]+$/.test(raw) || raw.length < minLength || raw.length > 1024) {
+    throw new ConfigError(`${name} must be ${minLength} to 1024 printable characters without spaces (value not shown)`);
+  }
+  return raw;
+}
+
 /** A comma-separated list of browser origins (scheme://host[:port]), or `*`. */
 function origins(env: Env, name: string): string[] {
   const raw = read(env, name);
@@ -154,6 +164,16 @@ export interface Config {
      * speed. 0 or 1, default 0 (the tests run with 1)
      */
     readonly engineChecks: boolean;
+    /**
+     * WORKER_DATASET_CACHE_MB: decoded datasets a worker keeps between jobs, least recently used first out, keyed by
+     * content hash (src/datasets/dataset-cache.ts); 0 turns the cache off. Default 512
+     */
+    readonly datasetCacheBytes: number;
+    /**
+     * WORKER_CONCURRENCY: jobs one worker process trains at once. Its ENGINE_THREADS are split between them, and a job
+     * too small to gain from a second thread gets one (src/training/thread-share.ts). Default 1
+     */
+    readonly concurrency: number;
     /** JOB_LOCK_MS: BullMQ lock duration; a dead worker's job is picked up after about this long. Default 4,000 */
     readonly lockMs: number;
     /** JOB_STALLED_INTERVAL_MS: how often workers look for stalled jobs. Default 2,000 */
@@ -232,6 +252,15 @@ export interface Config {
     /** MODEL_CACHE_BYTES: engine memory the cached models may hold together (LRU; the newest model always stays). Default 512 MiB */
     readonly modelCacheBytes: number;
   };
+  /** Prometheus metrics (src/metrics/): the API's GET /metrics and each worker's own metrics port. */
+  readonly metrics: {
+    /** METRICS_TOKEN: when set, GET /metrics (API and workers) needs `Authorization: Bearer <token>`. Default none: open */
+    readonly token: string | null;
+    /** WORKER_METRICS_PORT: port each worker process serves GET /metrics on; 0 turns it off. Default 0 */
+    readonly workerPort: number;
+    /** WORKER_METRICS_HOST: address the worker's metrics port listens on. Default 127.0.0.1 */
+    readonly workerHost: string;
+  };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -268,6 +297,8 @@ export function loadConfig(env: Env = process.env): Config {
       engineThreads: integer(env, 'ENGINE_THREADS', os.availableParallelism(), 1, 256),
       engineKernel: oneOf(env, 'ENGINE_KERNEL', 'auto', ENGINE_KERNELS),
       engineChecks: integer(env, 'ENGINE_CHECKS', 0, 0, 1) === 1,
+      datasetCacheBytes: integer(env, 'WORKER_DATASET_CACHE_MB', 512, 0, 1_048_576) * 1024 * 1024,
+      concurrency: integer(env, 'WORKER_CONCURRENCY', 1, 1, 64),
       lockMs: integer(env, 'JOB_LOCK_MS', 4000, 500),
       stalledIntervalMs: integer(env, 'JOB_STALLED_INTERVAL_MS', 2000, 100),
       maxStalls: integer(env, 'JOB_MAX_STALLS', 10, 1),
@@ -306,6 +337,11 @@ export function loadConfig(env: Env = process.env): Config {
     inference: {
       modelCacheSize: integer(env, 'MODEL_CACHE_SIZE', 32, 1, 100_000),
       modelCacheBytes: integer(env, 'MODEL_CACHE_BYTES', 512 * 1024 * 1024, 1024 * 1024),
+    },
+    metrics: {
+      token: secret(env, 'METRICS_TOKEN', 16),
+      workerPort: integer(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
+      workerHost: text(env, 'WORKER_METRICS_HOST', '127.0.0.1', /^[A-Za-z0-9_.:-]+$/, 'must be a host name or address'),
     },
   };
   if (config.health.updateRatioLow >= config.health.updateRatioHigh) {

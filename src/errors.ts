@@ -18,6 +18,7 @@ export const ERRORS = {
   INVALID_JSON: { status: 400, title: 'The body is not valid JSON' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  UPGRADE_REQUIRED: { status: 426, title: 'This route speaks WebSocket only' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   INTERNAL: { status: 500, title: 'Internal server error' },
   NOT_READY: { status: 503, title: 'A dependency is unavailable' },
@@ -50,13 +51,25 @@ export const ERRORS = {
   JOB_SPEC_INVALID: { status: 400, title: 'The job spec does not fit the dataset' },
   JOB_TOO_LARGE: { status: 400, title: 'The job exceeds a configured size limit' },
   JOB_NOT_CANCELLABLE: { status: 409, title: 'The job has already finished' },
+  JOB_NOT_DELETABLE: { status: 409, title: 'The job is queued or running; cancel it first' },
+  CHECKPOINT_NOT_FOUND: { status: 404, title: 'Checkpoint not found' },
+  CHECKPOINT_ALREADY_PROMOTED: { status: 409, title: 'This checkpoint is already a model' },
+  CHECKPOINT_NOT_PROMOTABLE: { status: 409, title: 'This checkpoint cannot become a model' },
   TENANT_QUEUE_FULL: { status: 429, title: 'The tenant has too many queued jobs' },
+
+  // Sweeps
+  SWEEP_NOT_FOUND: { status: 404, title: 'Sweep not found' },
+  SWEEP_INVALID: { status: 400, title: 'The sweep or one of its trials is invalid' },
+  SWEEP_NOT_CANCELLABLE: { status: 409, title: 'The sweep has already finished' },
 
   // Models
   MODEL_NOT_FOUND: { status: 404, title: 'Model not found' },
   MODEL_IN_USE: { status: 409, title: 'A queued or running job warm-starts from this model' },
+  MODEL_VERSION_NOT_FOUND: { status: 404, title: 'No model of that name and version or alias' },
   MODEL_IMPORT_INVALID: { status: 400, title: 'The model document is invalid' },
   PREDICT_INPUT_INVALID: { status: 400, title: 'The prediction input is invalid' },
+  EVALUATION_NOT_FOUND: { status: 404, title: 'Evaluation not found' },
+  EVALUATION_DATA_MISMATCH: { status: 400, title: 'The evaluation data does not fit the model' },
   MODEL_NOT_2D: { status: 400, title: 'Decision grids need a model with exactly two inputs' },
   MODEL_OVERFLOW: { status: 400, title: 'The model overflows float32 on its own data range' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -9,8 +9,13 @@
  *   - a logMethod hook and the `err` serializer pass every logged string (messages, error messages and stacks, fields)
  *     through {@link scrubSecrets}: API keys (`ty_<prefix>_<secret>` keeps its prefix, the secret goes), `Bearer`
  *     credentials and token-like query parameters inside free text.
+ *
+ * Where the lines go ({@link logDestination}): JSON lines on stdout, for log collectors, unless stdout is a terminal:
+ * then pino-pretty's coloured, human-readable lines (in-process and synchronous, no transport thread). Redaction
+ * happens before either (the serializers and hooks above run when a line is made).
  */
-import { stdSerializers, type LoggerOptions } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { LogLevel } from './config.js';
 
 export const REDACTED = '[redacted]';
@@ -107,7 +112,11 @@ function scrubValue(value: unknown, depth: number): unknown {
 
 function scrubError(error: unknown): unknown {
   const serialized = stdSerializers.err(error as Error) as unknown;
-  return scrubValue(serialized, 4);
+  // pino's serialized error is not a plain object (its prototype is pino's): its fields are scrubbed one by one.
+  if (serialized === null || typeof serialized !== 'object' || Array.isArray(serialized)) return scrubValue(serialized, 4);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(serialized)) out[k] = scrubValue(v, 3);
+  return out;
 }
 
 interface LoggedRequest {
@@ -151,4 +160,35 @@ export function loggerOptions(level: LogLevel, name: string): LoggerOptions {
       },
     },
   };
+}
+
+/** Request log lines (src/app.ts) as one readable line: `GET /v1/jobs/… 200 3.2 ms (tenant)`. */
+function prettyMessage(log: Record<string, unknown>, messageKey: string): string {
+  const message = String(log[messageKey] ?? '');
+  if (message !== 'request' || typeof log.method !== 'string') return message;
+  const tenant = typeof log.tenant === 'string' ? ` (${log.tenant})` : '';
+  return `${log.method} ${String(log.url)} ${String(log.statusCode)} ${String(log.durationMs)} ms${tenant}`;
+}
+
+/**
+ * Where a process's log lines go: stdout as JSON (pino's default: undefined) unless stdout is a terminal, where they
+ * are pretty-printed. `tty` and `output` (instead of stdout, uncoloured) are for tests.
+ */
+export function logDestination(tty: boolean = process.stdout.isTTY === true, output?: NodeJS.WritableStream): DestinationStream | undefined {
+  if (!tty) return undefined;
+  return pinoPretty({
+    ...(output ? { destination: output } : {}),
+    colorize: output === undefined,
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,method,url,statusCode,durationMs,tenant',
+    singleLine: true,
+    messageFormat: prettyMessage,
+  });
+}
+
+/** A process's logger: {@link loggerOptions} written to {@link logDestination}. */
+export function createLogger(level: LogLevel, name: string): Logger {
+  const destination = logDestination();
+  return destination ? pino(loggerOptions(level, name), destination) : pino(loggerOptions(level, name));
 }

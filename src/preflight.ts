@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { maintenanceUrl, redactUrl } from './db/postgres-url.js';
 
-const HOW_TO_START = 'Start them with `docker compose up -d postgres redis`, or point DATABASE_URL / REDIS_URL at running servers.';
+const HOW_TO_START = 'Start them (e.g. `docker compose up -d postgres redis`, then DATABASE_URL=postgresql://postgres:postgres@127.0.0.1:5433/trainyard REDIS_URL=redis://127.0.0.1:6380), or point DATABASE_URL / REDIS_URL at running servers.';
 
 export class DependencyUnavailableError extends Error {
   override name = 'DependencyUnavailableError';

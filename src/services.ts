@@ -1,12 +1,12 @@
 /** The long-lived connections a process holds, created from the config and closed together. */
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ApiKeyCache } from './auth/key-cache.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/client.js';
 import { throttledErrorLog } from './infra/log.js';
 import { Redis } from 'ioredis';
 import { createTrainingQueue, type TrainingQueue } from './queue/training-queue.js';
-import { loggerOptions } from './logger.js';
+import { createLogger } from './logger.js';
 import { ModelCache } from './inference/model-cache.js';
 import { JobEventHub } from './streams/job-event-hub.js';
 import { JobStreams } from './streams/job-streams.js';
@@ -47,7 +47,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, logger: Logger = pino(loggerOptions(config.logLevel, 'api'))): Services {
+export function createServices(config: Config, logger: Logger = createLogger(config.logLevel, 'api')): Services {
   const db = createDb(config, { poolSize: config.databasePoolSize, applicationName: `trainyard-api:${process.pid}` });
   const redis = createApiRedis(config.redisUrl);
   const trainingQueue = createTrainingQueue(redis, config.queuePrefix);

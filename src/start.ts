@@ -5,12 +5,20 @@
  * reach them twice, and they stop by themselves if this process dies). If either child dies, the other is stopped.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { ensureDatabase } from './db/ensure-database.js';
 import { migrate } from './db/migrations.js';
 import { startupOrExit } from './process/lifecycle.js';
+import { listenProblem } from './process/listen-problem.js';
 
 const config = await startupOrExit('start', { databaseMayBeMissing: true });
+// A taken PORT is said in one line before anything starts (the API would say the same, after the worker started).
+const portProblem = await portTaken(config.host, config.port);
+if (portProblem) {
+  console.error(`trainyard start: ${portProblem}`);
+  process.exit(1);
+}
 try {
   await ensureDatabase(config.databaseUrl);
   const applied = await migrate(config.databaseUrl);
@@ -53,3 +61,14 @@ process.on('SIGTERM', () => stop('SIGTERM'));
 
 launch('api', entry('./server.ts'));
 launch('worker', entry('../workers/training-worker.ts'));
+
+/** Whether HOST:PORT can be listened on now: null if so, else one line naming PORT (or HOST). */
+async function portTaken(host: string, port: number): Promise<string | null> {
+  if (port === 0) return null;
+  const probe = createServer();
+  return new Promise((resolve) => {
+    // Anything else (e.g. a HOST that is no address here) is not checked here: the API reports it.
+    probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EADDRINUSE' || error.code === 'EACCES' ? listenProblem(error.code, host, port) : null));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(null)));
+  });
+}

@@ -1,5 +1,6 @@
 /** A Dataset row as the rest of Trainyard sees it (DatasetMeta). */
 import type { Dataset } from '../db/client.js';
+import { readEncoding } from './encoding.js';
 import type { ColumnStats, DatasetMeta, DatasetSource, JsonValue } from './types.js';
 
 /** How `Dataset.stats` is stored. */
@@ -27,6 +28,7 @@ export function toMeta(row: Dataset): DatasetMeta {
     byteSize: Number(row.byteSize),
     contentHash: row.contentHash,
     chunkCount: row.chunkCount,
+    encoding: readEncoding(row.encoding, row.featureNames),
     createdAt: row.createdAt,
   };
 }

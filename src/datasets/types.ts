@@ -5,6 +5,8 @@
  * Letters used in comments: R = rows, F = features (input columns, the target excluded), K = classes.
  */
 
+import type { DatasetEncoding } from './encoding.js';
+
 export type DatasetTask = 'classification' | 'regression';
 
 /** How a dataset arrived. */
@@ -48,6 +50,8 @@ export interface DatasetMeta {
   /** Hex SHA-256 of the stored bytes; see codec.ts for the exact byte order. */
   contentHash: string;
   chunkCount: number;
+  /** Uploads: text columns one-hot encoded and missing values handled (../datasets/encoding.ts); null: all numeric, nothing imputed. */
+  encoding: DatasetEncoding | null;
   createdAt: Date;
 }
 

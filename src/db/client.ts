@@ -8,7 +8,7 @@
  * Interactive transactions may run for twice the lock timeout (at least Prisma's 5 s), so that a lock wait ends with
  * Postgres' clear error rather than Prisma's expired-transaction one.
  */
-import { PrismaPg } from '@prisma/adapter-pg';
+import { observePool, ObservedPrismaPg } from './pool-stats.js';
 import type { Config } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
 
@@ -44,7 +44,7 @@ export function sessionSettings(postgres: Config['postgres']): {
 
 export function createDb(config: DbConfig, options: DbOptions = {}): Db {
   const onError = options.onConnectionError ?? (() => undefined);
-  const adapter = new PrismaPg({
+  const adapter = new ObservedPrismaPg({
     connectionString: config.databaseUrl,
     max: options.poolSize ?? 10,
     application_name: (options.applicationName ?? 'trainyard').slice(0, 63),
@@ -54,5 +54,7 @@ export function createDb(config: DbConfig, options: DbOptions = {}): Db {
     ...sessionSettings(config.postgres),
   }, { onPoolError: onError, onConnectionError: onError });
   const lockTimeout = config.postgres.lockTimeoutMs;
-  return new PrismaClient({ adapter, transactionOptions: { timeout: Math.max(5000, 2 * lockTimeout) } });
+  const client = new PrismaClient({ adapter, transactionOptions: { timeout: Math.max(5000, 2 * lockTimeout) } });
+  observePool(client, adapter); // pool use for the metrics (src/metrics/)
+  return client;
 }

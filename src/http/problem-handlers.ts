@@ -18,6 +18,7 @@ import { ApiError, apiError, problemOf, type ErrorCode } from '../errors.js';
 import { redactUrl } from '../logger.js';
 import { unavailableDependency, type DependencyPorts } from '../infra/dependency-errors.js';
 import { RouteTable } from './route-table.js';
+import { friendlyIssues, type RawValidationError } from './validation-messages.js';
 
 /** Seconds a client should wait before retrying, sent as `Retry-After` with these problems (unless already set). */
 export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
@@ -59,20 +60,18 @@ const BY_STATUS: Partial<Record<number, ErrorCode>> = {
  * Maps an error to the problem it answers: ours as they are, Fastify's own (validation, body parsing, limits), and
  * outages of Postgres or Redis; null for anything unexpected (an INTERNAL error).
  */
-export function toApiError(error: FastifyError, ports?: DependencyPorts): ApiError | null {
+export function toApiError(error: FastifyError, ports?: DependencyPorts, request?: FastifyRequest): ApiError | null {
   if (error instanceof ApiError) return error;
   if (error.validation) {
     const where = error.validationContext ?? 'request';
-    const errors = error.validation.map((v) => ({
-      path: `${where}${v.instancePath.replaceAll('/', '.')}`,
-      message: v.message ?? 'is invalid',
-    }));
+    const schema = (request?.routeOptions.schema as Record<string, unknown> | undefined)?.[where];
+    const errors = friendlyIssues(error.validation as unknown as RawValidationError[], where, schema);
     const first = errors[0];
     return apiError('VALIDATION_FAILED', first ? `${first.path} ${first.message}` : `${where} is invalid`, { errors });
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return apiError('UNSUPPORTED_MEDIA_TYPE', error.message);
+      return unsupportedMediaType(request);
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return apiError('PAYLOAD_TOO_LARGE', error.message);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -101,6 +100,23 @@ export function toApiError(error: FastifyError, ports?: DependencyPorts): ApiErr
   return null;
 }
 
+/** The content types a route takes: its schema's `consumes` (src/http/openapi-docs.ts), else JSON. */
+export function acceptedContentTypes(request: FastifyRequest | undefined): readonly string[] {
+  const consumes = request?.routeOptions.schema?.consumes;
+  return consumes && consumes.length > 0 ? consumes : ['application/json'];
+}
+
+/** 415 naming what the route accepts. */
+export function unsupportedMediaType(request: FastifyRequest | undefined): ApiError {
+  const given = request?.headers['content-type'] ?? 'none';
+  const accepted = acceptedContentTypes(request);
+  const route = request?.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : 'This route';
+  return apiError('UNSUPPORTED_MEDIA_TYPE', `Content type ${given.slice(0, 100)} is not accepted; ${route} takes ${accepted.join(', ')}`, {
+    contentType: given.slice(0, 100),
+    accepted,
+  });
+}
+
 export interface ProblemHandlerOptions {
   /** Ports of DATABASE_URL and REDIS_URL (src/infra/dependency-errors.ts). */
   ports?: DependencyPorts;
@@ -111,7 +127,7 @@ export function registerProblemHandlers(app: FastifyInstance, options: ProblemHa
   routes.watch(app);
 
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const known = toApiError(error, options.ports);
+    const known = toApiError(error, options.ports, request);
     if (known) {
       if (known.code === 'DATABASE_UNAVAILABLE' || known.code === 'QUEUE_UNAVAILABLE') {
         request.log.warn({ code: known.code, cause: error.message.split('\n').filter(Boolean).at(-1)?.slice(0, 300) }, known.detail);

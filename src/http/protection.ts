@@ -9,7 +9,8 @@
  *   3. overload (@fastify/under-pressure): while the event loop's mean delay over the last second exceeds
  *      MAX_EVENT_LOOP_DELAY_MS (or its utilization MAX_EVENT_LOOP_UTILIZATION), requests answer 503 OVERLOADED with
  *      Retry-After; /health stays up (a liveness probe must not restart a busy process);
- *   4. content negotiation: an Accept header that admits no JSON answers 406 NOT_ACCEPTABLE;
+ *   4. content negotiation: an Accept header that admits no JSON answers 406 NOT_ACCEPTABLE (pages and their files
+ *      excepted: /, /docs, /assets/…; HTML answers get {@link pagePolicy} instead of the strict CSP);
  *   5. the rate limit (@fastify/rate-limit, counted in Redis so it holds across replicas): RATE_LIMIT_PER_MINUTE
  *      requests per minute per API key (bucket: the key's prefix), and as many per client IP for requests without a
  *      valid key. Authenticated /v1 routes are counted by the auth hook once it knows whether the key is valid, so a
@@ -110,6 +111,12 @@ export async function registerProtection(app: FastifyInstance, services: Service
   app.addHook('onRequest', async (_request, reply) => {
     reply.headers(headers);
   });
+  // HTML pages (the dashboard at /, Swagger UI at /docs) get the page policy; every other answer keeps the strict one.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/html')) reply.header('content-security-policy', pagePolicy(request.headers.host));
+    return payload;
+  });
 
   if (config.http.corsOrigins.length > 0) {
     const any = config.http.corsOrigins.includes('*');
@@ -143,7 +150,7 @@ export async function registerProtection(app: FastifyInstance, services: Service
 
   app.addHook('onRequest', async (request) => {
     const accept = request.headers.accept;
-    if (accept === undefined || request.method === 'OPTIONS' || isUpgradeRequest(request) || acceptsJson(accept)) return;
+    if (accept === undefined || request.method === 'OPTIONS' || isUpgradeRequest(request) || isPagePath(pathOf(request)) || acceptsJson(accept)) return;
     throw apiError('NOT_ACCEPTABLE', 'Every answer is JSON (application/json or application/problem+json); the Accept header admits neither', { accept: accept.slice(0, 200) });
   });
 
@@ -197,6 +204,28 @@ export async function registerProtection(app: FastifyInstance, services: Service
     if (!request.is404 && route?.startsWith('/v1/') && presentedKeyPrefix(request) !== null) return;
     await limiter.check(request, reply, { ip: request.ip });
   });
+}
+
+/** Paths of pages and their files (HTML, scripts, styles, images), where Accept need not admit JSON. */
+export function isPagePath(path: string): boolean {
+  return path === '/' || path === '/docs' || path.startsWith('/docs/') || path.startsWith('/assets/') || path === '/favicon.ico';
+}
+
+/** A Host header fit to be named in a policy (a hostname or IP literal, an optional port). */
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The Content-Security-Policy of HTML pages: scripts, styles, fonts and images of this origin only (images also as
+ * data: and blob: URLs, e.g. a canvas export), fetch and WebSockets to this origin ('self', and ws:/wss: of the
+ * Host explicitly for browsers whose 'self' does not cover WebSocket schemes), no plugins, no framing, no inline scripts.
+ */
+export function pagePolicy(host: string | undefined): string {
+  const sockets = host !== undefined && HOST.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'self'", "base-uri 'self'", `connect-src 'self'${sockets}`, "font-src 'self' data:", "form-action 'self'",
+    "frame-ancestors 'none'", "img-src 'self' data: blob:", "object-src 'none'", "script-src 'self'", "script-src-attr 'none'",
+    "style-src 'self'", "worker-src 'self' blob:",
+  ].join('; ');
 }
 
 /** Whether an Accept header admits application/json or application/problem+json (q > 0). */

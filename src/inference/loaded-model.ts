@@ -13,8 +13,10 @@
  * The main thread stays responsive because a request has at most limits.predictRows rows and ./predict.ts runs them
  * in chunks of `chunkRows` (≈ CHUNK_FLOPS of work each), yielding to the event loop between chunks.
  */
+import { readEncoding, type DatasetEncoding } from '../datasets/encoding.js';
 import { createFastContext, type FastContext } from '../engine/fast-context.js';
 import type { LossKind } from '../engine/spec.js';
+import { columnPlans, type ColumnPlan } from './input/columns.js';
 import { ArtifactError, artifactFromRow, networkFromArtifact, type FeatureRange, type ModelRowLike, type ModelRunner } from '../models/artifact.js';
 
 /** Floating-point operations per chunk of a prediction (≈ 1–2 ms of single-threaded SIMD work). */
@@ -30,6 +32,10 @@ export interface LoadedModel {
   /** Width of the network's output. */
   outputs: number;
   featureNames: readonly string[];
+  /** The columns predict takes (the dataset's raw columns when it had text columns; else featureNames). */
+  inputColumns: readonly ColumnPlan[];
+  /** The training dataset's encoding (text columns, missing values), or null. */
+  encoding: DatasetEncoding | null;
   classNames: readonly string[];
   inputRange: readonly FeatureRange[];
   runner: ModelRunner<Float32Array>;
@@ -43,12 +49,20 @@ export interface LoadedModel {
 export interface ModelRowWithIds extends ModelRowLike {
   id: string;
   tenantId: string;
+  /** Model.inputEncoding (src/datasets/encoding.ts); {} or absent: none. */
+  inputEncoding?: unknown;
 }
 
 /** Builds the model's network. Throws ArtifactError when the row is inconsistent. */
 export async function loadModel(row: ModelRowWithIds): Promise<LoadedModel> {
   const artifact = artifactFromRow(row);
   const { spec } = artifact;
+  let encoding: DatasetEncoding | null;
+  try {
+    encoding = readEncoding(row.inputEncoding, artifact.featureNames);
+  } catch (error) {
+    throw new ArtifactError((error as Error).message);
+  }
   if (artifact.task === 'regression' && spec.outputs !== 1) throw new ArtifactError(`a regression model has 1 output, not ${spec.outputs}`);
   const chunkRows = Math.max(1, Math.min(MAX_CHUNK_ROWS, Math.floor(CHUNK_FLOPS / (2 * artifact.parameterCount))));
   const context = await createFastContext({ threads: 1, initialMemoryMiB: 1, maxMemoryMiB: 4096 });
@@ -61,6 +75,8 @@ export async function loadModel(row: ModelRowWithIds): Promise<LoadedModel> {
     loss: spec.loss,
     outputs: spec.outputs,
     featureNames: artifact.featureNames,
+    inputColumns: columnPlans(artifact.featureNames, encoding),
+    encoding,
     classNames: artifact.classNames,
     inputRange: artifact.inputRange,
     runner,

@@ -21,6 +21,7 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { predictedClass } from '../models/grid.js';
+import { inferenceTimer } from '../metrics/inference-metrics.js';
 import type { LoadedModel } from './loaded-model.js';
 
 /** Largest finite float32. */
@@ -46,6 +47,7 @@ export class NonFiniteError extends Error {
 
 /** The network's outputs for n rows (n × outputs, row-major), all finite; throws NonFiniteError otherwise. */
 export async function forward(model: LoadedModel, x: Float32Array, n: number): Promise<Float32Array> {
+  const done = inferenceTimer(); // trainyard_inference_duration_seconds (src/metrics/)
   const { network, preprocessor } = model.runner;
   const d = preprocessor.inputs, p = preprocessor.outputs, k = model.outputs, chunk = model.chunkRows;
   const out = new Float32Array(n * k);
@@ -64,7 +66,7 @@ export async function forward(model: LoadedModel, x: Float32Array, n: number): P
     }
     out.set(scores, start * k);
   }
-  return out;
+  return done(out, n);
 }
 
 function firstNonFinite(values: Float32Array): number {

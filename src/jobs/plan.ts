@@ -110,16 +110,37 @@ export function withDefaults(body: JobSpecBody): JobSpecBody {
 }
 
 /**
+ * The job spec's `network` for a model's resolved network: the same layers (units, activation, dropout, init, and
+ * alpha / pieces where they apply), loss and input noise. Used when a warm start omits `network`.
+ */
+export function networkBodyOf(network: ResolvedSpec): NonNullable<JobSpecBody['network']> {
+  return {
+    layers: network.layers.map((l) => ({
+      units: l.units,
+      activation: l.activation,
+      dropout: l.dropout,
+      init: l.init,
+      ...(l.activation === 'leaky-relu' || l.activation === 'prelu' ? { alpha: l.alpha } : {}),
+      ...(l.activation === 'maxout' ? { pieces: l.pieces } : {}),
+    })),
+    loss: network.loss,
+    inputNoise: network.inputNoise,
+  };
+}
+
+/**
  * The plan of a validated body (or of a stored JobSpec) against its dataset. `randomSeed` is used when the spec has no
  * seed. Throws ApiError JOB_SPEC_INVALID / JOB_TOO_LARGE.
  */
 export function planJob(
   body: JobSpecBody | JobSpec, dataset: DatasetFacts, limits: PlanLimits, options: { randomSeed?: () => number; warmStart?: WarmStartFacts | null } = {},
 ): JobPlan {
-  const b = withDefaults(body as JobSpecBody);
+  const warm = options.warmStart ?? null;
+  // A warm start without `network` takes the architecture of the model it starts from (layers, loss, input noise).
+  const given = body as JobSpecBody;
+  const b = withDefaults(warm && given.network === undefined ? { ...given, network: networkBodyOf(warm.network) } : given);
   const issues: PlanIssue[] = [];
   const bad = (path: string, message: string, mismatch?: NameMismatch) => issues.push(mismatch ? { path, message, mismatch } : { path, message });
-  const warm = options.warmStart ?? null;
 
   // The loss, implied by the task or chosen, and the output width it needs.
   const loss: LossKind = b.network!.loss ?? (dataset.task === 'classification' ? 'softmax' : 'l2');

@@ -96,8 +96,8 @@ export const TrainingSchema = Type.Object({
 
 export const CheckpointsSchema = Type.Object({
   everySteps: withDefault(Type.Integer({ minimum: 1, default: 1000, description: 'Checkpoint at the first metrics record at least this many steps after the last. Default 1000.' })),
-  everySeconds: withDefault(Type.Number({ minimum: 1, default: 30, description: 'Or this many seconds after the last. Default 30. (Every epoch end checkpoints too.)' })),
-  keep: withDefault(Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Newest checkpoints kept (plus the best). Default 3.' })),
+  everySeconds: withDefault(Type.Number({ minimum: 1, default: 30, description: 'Or this many seconds after the last. Default 30. (An epoch end checkpoints only when one of the two is due; the best weights go with the next checkpoint and the last.)' })),
+  keep: withDefault(Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'Newest checkpoints kept (plus the one holding the best weights). Default 3.' })),
 }, { additionalProperties: false, default: {} });
 
 export const MetricsSchema = Type.Object({
@@ -109,7 +109,7 @@ export const JobSpecBodySchema = Type.Object({
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Shown in lists; also the model’s name. Default the dataset’s name.' })),
   warmStartModelId: withDefault(Type.Union([Type.String({ format: 'uuid' }), Type.Null()], {
     default: null,
-    description: 'Start from this model’s weights (same architecture) and its fitted preprocessing instead of a fresh init. Default null.',
+    description: 'Start from this model’s weights (same architecture) and its fitted preprocessing instead of a fresh init; without `network`, the job takes the model’s architecture. Default null.',
   })),
   network: withDefault(NetworkSchema),
   regularization: withDefault(RegularizationSchema),

@@ -33,7 +33,7 @@ export function jobEventsChannel(queuePrefix: string, jobId: string): string {
 /** One point of the learning curve, as stored (Metric row) and as streamed. Null where the field does not apply. */
 export interface MetricRecord {
   step: number;
-  /** Epoch (0-based) the step belongs to. */
+  /** Epoch (1-based) the step belongs to: ⌈step / stepsPerEpoch⌉; at an epoch end, the epochs completed. */
   epoch: number;
   /** Mean total loss (data + regularization) over the steps since the previous record. */
   trainLoss: number;
@@ -94,7 +94,8 @@ export interface CheckpointEvent extends EventBase {
   bytes: number;
 }
 
-export type CheckpointTrigger = 'steps' | 'seconds' | 'epoch' | 'hand-back';
+/** `epoch`: no longer written (epoch ends checkpoint only when `steps` or `seconds` is due); `end`: the last state of a finished job; `cancel`: a cancelled job's best weights. */
+export type CheckpointTrigger = 'steps' | 'seconds' | 'epoch' | 'hand-back' | 'end' | 'cancel';
 
 export const WARNING_CODES = ['DEAD_RELU', 'SATURATED', 'UPDATE_RATIO', 'LOSS_FLAT', 'OVERFITTING'] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];

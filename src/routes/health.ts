@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { pendingMigrations, readMigrations, type MigrationFile } from '../db/migrations.js';
 import { apiError } from '../errors.js';
 import { sendProblem } from '../http/problem-handlers.js';
+import { example } from '../http/openapi-docs.js';
+import { Type } from 'typebox';
 
 type Check = 'ok' | string;
 
@@ -10,9 +12,25 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   const { db, redis } = app.services;
   let migrations: MigrationFile[] | undefined;
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  app.get('/health', {
+    schema: {
+      summary: 'Liveness: the process answers', tags: ['meta'],
+      response: { 200: example(Type.Object({ status: Type.Literal('ok') }), { status: 'ok' }) }, errors: [],
+    },
+  }, async () => ({ status: 'ok' as const }));
 
-  app.get('/ready', async (_request, reply) => {
+  app.get('/ready', {
+    schema: {
+      summary: 'Readiness: Postgres and Redis answer, every migration is applied (503 NOT_READY naming the failing check)', tags: ['meta'],
+      response: {
+        200: example(
+          Type.Object({ status: Type.Literal('ready'), checks: Type.Record(Type.String(), Type.String()) }),
+          { status: 'ready', checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' } },
+        ),
+      },
+      errors: ['NOT_READY'],
+    },
+  }, async (_request, reply) => {
     migrations ??= await readMigrations();
     const files = migrations;
     const [postgres, pending, redisCheck] = await Promise.all([

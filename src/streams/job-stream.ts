@@ -32,7 +32,7 @@ const PENDING_METRICS = 1000;
 /** Other events (status, checkpoint, warning, decision) waiting for a slow client before it is disconnected (1013). */
 export const MAX_WAITING_EVENTS = 256;
 
-const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled']);
+const TERMINAL: ReadonlySet<string> = new Set(['succeeded', 'failed', 'cancelled', 'pruned']);
 
 export const CLOSE = {
   finished: 1000,

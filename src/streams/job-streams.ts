@@ -43,6 +43,16 @@ export class JobStreams {
     await stream.start();
   }
 
+  /** Streams open now (the metrics' trainyard_websocket_connections). */
+  get openCount(): number {
+    return this.streams.size;
+  }
+
+  /** The shared event hub (also serves the sweep streams, src/sweeps/stream.ts). */
+  get hub(): JobEventHub {
+    return this.options.hub;
+  }
+
   get stats(): { streams: JobStreamStats[]; hub: JobEventHub['stats']; reads: StreamReadsStats } {
     return { streams: [...this.streams].map((s) => s.stats), hub: this.options.hub.stats, reads: this.reads.stats };
   }

@@ -15,7 +15,7 @@ export type DecisionGridSettings = Config['decisionGrid'];
 
 /** One grid, as the `decision` event carries it (src/queue/job-events.ts). */
 export interface DecisionGrid {
-  /** The epoch (0-based) whose end it shows. */
+  /** The epoch (1-based: epochs completed) whose end it shows. */
   epoch: number;
   resolution: number;
   xRange: [number, number];
@@ -53,9 +53,9 @@ export class DecisionGrids {
     return new DecisionGrids(network, loss, outputs, settings, xRange, yRange, inputs);
   }
 
-  /** Whether the epoch just finished (0-based) gets a grid: every `everyEpochs` epochs, and the last one. */
+  /** Whether the epoch just finished (1-based) gets a grid: every `everyEpochs` epochs, and the last one. */
   due(epoch: number, last: boolean): boolean {
-    return last || (epoch + 1) % this.settings.everyEpochs === 0;
+    return last || epoch % this.settings.everyEpochs === 0;
   }
 
   /** The grid of the network as it is now, at the end of `epoch`. */

@@ -4,6 +4,7 @@
  * warm-start model. A problem that no retry can fix comes back as a failure with a stable code.
  */
 import type { Db, Job } from '../db/client.js';
+import type { DatasetCache } from '../datasets/dataset-cache.js';
 import { loadDataset } from '../datasets/load.js';
 import type { DatasetMeta } from '../datasets/types.js';
 import { ApiError } from '../errors.js';
@@ -21,9 +22,9 @@ export type WorkerSettings = 'engineThreads' | 'engineKernel' | 'health' | 'deci
 /** The worker re-plans accepted jobs without the API's size limits (they were checked when the job was accepted). */
 const NO_LIMITS = { parameters: Number.MAX_SAFE_INTEGER, epochRows: Number.MAX_SAFE_INTEGER };
 
-export async function loadJobInputs(db: Db, job: Job): Promise<JobInputs> {
+export async function loadJobInputs(db: Db, job: Job, datasets?: DatasetCache): Promise<JobInputs> {
   const spec = job.spec as unknown as JobSpec;
-  const dataset = job.datasetId ? await loadDataset(db, job.tenantId, job.datasetId) : null;
+  const dataset = job.datasetId ? await loadDataset(db, job.tenantId, job.datasetId, datasets) : null;
   if (!dataset) return { kind: 'failed', code: 'DATASET_GONE', reason: `the dataset ${spec.datasetId} was deleted` };
   const { meta } = dataset;
 
@@ -56,9 +57,7 @@ export async function loadJobInputs(db: Db, job: Job): Promise<JobInputs> {
 
   let resume: TrainerInput['resume'] = null;
   if (latest) {
-    const best = spec.training.keep === 'best'
-      ? await db.checkpoint.findFirst({ where: { jobId: job.id, isBest: true, step: { not: latest.step } }, select: { state: true } })
-      : null;
+    const best = await db.checkpoint.findFirst({ where: { jobId: job.id, isBest: true, step: { not: latest.step } }, select: { state: true } });
     resume = { latest: latest.state, best: best?.state ?? null };
   }
   return {

@@ -22,22 +22,26 @@ import type { Config } from '../config.js';
 import type { Db, Job } from '../db/client.js';
 import type { DatasetMeta } from '../datasets/types.js';
 import type { JobPlan } from '../jobs/plan.js';
-import { publishJobEvent, type JobEventInput, type JobWarning } from '../queue/job-events.js';
+import { publishJobEvent, type JobEventInput, type JobWarning, type MetricRecord } from '../queue/job-events.js';
 import type { Redis } from '../queue/redis.js';
 import { waitOut } from '../infra/retry.js';
+import { observeTrainerMessage, timedWrite } from '../metrics/worker-metrics.js';
 import { kernelChange } from './checkpoint-state.js';
 import { loadJobInputs } from './job-inputs.js';
 import {
-  finishCancelled, finishFailed, finishSucceeded, handBackJob, heartbeat, LeaseLostError, writeCheckpoint, writeMetrics, type Lease,
+  finishCancelled, finishFailed, finishPruned, finishSucceeded, handBackJob, heartbeat, LeaseLostError, writeCheckpoint, writeMetrics, type Lease,
 } from './lease.js';
 import { modelWrite } from './model-write.js';
-import { startTrainer, type TrainerHost } from './trainer-host.js';
+import { startTrainer, type TrainerHost, type TrainerThreads } from './trainer-host.js';
+import { threadsForJob } from './thread-share.js';
+import type { DatasetCache } from '../datasets/dataset-cache.js';
 import { StopCommand, type TrainerMessage } from './trainer-protocol.js';
 
 export type RunResult =
   | { kind: 'succeeded'; modelId: string }
   | { kind: 'failed'; code: string; reason: string }
   | { kind: 'cancelled' }
+  | { kind: 'pruned'; reason: string }
   | { kind: 'handed-back' }
   | { kind: 'lease-lost' };
 
@@ -46,6 +50,12 @@ export interface JobRunDeps {
   db: Db;
   redis: Redis;
   logger: Logger;
+  /** Sweep trials: at each committed epoch end, a prune reason (stop as pruned) or null (src/sweeps/worker-hooks.ts). */
+  judgeEpochEnd?: (job: { id: string; sweepId: string | null }, record: MetricRecord) => Promise<string | null>;
+  /** The worker's trainer threads, kept between jobs (default: a thread of its own for this job). */
+  trainers?: TrainerThreads;
+  /** The worker's decoded datasets, kept between jobs (WORKER_DATASET_CACHE_MB; none: read from Postgres every time). */
+  datasets?: DatasetCache | null;
 }
 
 /** Metric records written per transaction at most, and how long one may wait for others to join it. */
@@ -74,6 +84,8 @@ export class JobRun {
   /** A heartbeat is in flight (a slow one is not overlapped by the next). */
   private beating = false;
   private publishFailing = false;
+  /** Set when the job's sweep pruned it: the cancel that follows ends it as pruned. */
+  private pruneReason: string | null = null;
   private resolveResult!: (result: RunResult) => void;
   private rejectResult!: (error: Error) => void;
   /** The result is settled: no more heartbeats (the final write ended the lease). */
@@ -112,7 +124,9 @@ export class JobRun {
   async execute(): Promise<RunResult> {
     const { db, config, logger } = this.deps;
     this.publish({ type: 'status', status: 'running', code: null, reason: null, modelId: null });
-    const inputs = await this.write('load inputs', () => loadJobInputs(db, this.job));
+    const loadStarted = performance.now();
+    const inputs = await this.write('load inputs', () => loadJobInputs(db, this.job, this.deps.datasets ?? undefined));
+    logger.debug({ jobId: this.jobId, ms: Math.round(performance.now() - loadStarted), cache: this.deps.datasets?.stats() }, 'job inputs loaded');
     if (inputs.kind === 'failed') return this.fail(inputs.code, inputs.reason);
     if (this.pending === StopCommand.CANCEL) return this.finishCancelled();
     if (this.pending === StopCommand.HAND_BACK) return this.finishHandBack();
@@ -122,8 +136,14 @@ export class JobRun {
     const heartbeatMs = Math.max(100, Math.floor(config.worker.lockMs / 2));
     const timer = setInterval(() => void this.beat(), heartbeatMs);
     try {
-      const settings = { engineThreads: config.worker.engineThreads, engineKernel: config.worker.engineKernel, health: config.health, decisionGrid: config.decisionGrid };
-      this.host = startTrainer({ ...inputs.trainer, ...settings }, (message) => {
+      const engineThreads = threadsForJob({
+        engineThreads: config.worker.engineThreads, concurrency: config.worker.concurrency,
+        parameterCount: inputs.plan.description.parameterCount, batchRows: Math.min(inputs.plan.spec.training.batchSize, inputs.plan.trainRows),
+      });
+      const settings = { engineThreads, engineKernel: config.worker.engineKernel, health: config.health, decisionGrid: config.decisionGrid };
+      const start = this.deps.trainers ? this.deps.trainers.start.bind(this.deps.trainers) : startTrainer;
+      this.host = start({ ...inputs.trainer, ...settings }, (message) => {
+        observeTrainerMessage(message); // steps/s, samples/s (src/metrics/worker-metrics.ts)
         this.chain = this.chain.then(() => this.handle(message)).catch((error: unknown) => this.abort(error as Error));
       });
       if (this.pending) this.host.stop(this.pending);
@@ -168,11 +188,12 @@ export class JobRun {
         const batch = this.takeMetrics();
         const best = m.best ? { metric: m.best.metric, metrics: { ...m.best.metrics } } : null;
         const written = await this.write('checkpoint', () => writeCheckpoint(this.deps.db, this.lease, {
-          step: m.step, epoch: m.epoch, state: m.state, metric: m.metric, isBest: m.isBest, best,
+          step: m.step, epoch: m.epoch, state: m.state, metric: m.metric, isBest: m.isBest, bestStep: m.bestStep, best,
         }, this.plan!.spec.checkpoints.keep, batch.map((b) => b.record), batch.flatMap((b) => b.warnings)));
         this.progress = { step: m.step, epoch: m.epoch };
         this.committed(batch, written.warnings);
         host.acknowledge(true);
+        await this.judgeEpochEnds(batch);
         this.publish({
           type: 'checkpoint', step: m.step, epoch: m.epoch, checkpointId: written.checkpointId, trigger: m.trigger, metric: m.metric, isBest: m.isBest,
           bytes: m.state.byteLength,
@@ -192,7 +213,7 @@ export class JobRun {
       case 'stopped':
         await this.flushMetrics();
         this.progress = { step: m.step, epoch: m.epoch };
-        if (m.reason === 'cancel') this.resolveResult(await this.finishCancelled());
+        if (m.reason === 'cancel') this.resolveResult(await (this.pruneReason ? this.finishPruned(this.pruneReason) : this.finishCancelled()));
         else if (m.reason === 'hand-back') this.resolveResult(await this.finishHandBack());
         else this.resolveResult({ kind: 'lease-lost' });
         return;
@@ -217,6 +238,25 @@ export class JobRun {
     const added = await this.write('metrics', () => writeMetrics(this.deps.db, this.lease, records, { step: last.step, epoch: last.epoch }, warnings));
     this.progress = { step: last.step, epoch: last.epoch };
     this.committed(batch, added);
+    await this.judgeEpochEnds(batch);
+  }
+
+  /**
+   * A sweep trial's epoch ends, once committed, go to its sweep's judge (ASHA): a prune reason stops the trainer like a
+   * cancel, and the run ends as pruned. Awaited in the write chain, so the trainer runs at most MAX_PENDING_WRITES
+   * records past a rung before the decision.
+   */
+  private async judgeEpochEnds(batch: readonly MetricsMessage[]): Promise<void> {
+    const judge = this.deps.judgeEpochEnd;
+    if (!judge || !this.job.sweepId || this.pruneReason) return;
+    for (const { record } of batch) {
+      const reason = await this.write('sweep rung', () => judge(this.job, record));
+      if (reason) {
+        this.pruneReason = reason;
+        this.cancel();
+        return;
+      }
+    }
   }
 
   /** The buffered metrics messages, now owned by the caller's write. */
@@ -259,6 +299,12 @@ export class JobRun {
     await this.write('cancel', () => finishCancelled(this.deps.db, this.lease, reason));
     this.publish({ type: 'status', status: 'cancelled', code: null, reason, modelId: null });
     return { kind: 'cancelled' };
+  }
+
+  private async finishPruned(reason: string): Promise<RunResult> {
+    await this.write('pruned', () => finishPruned(this.deps.db, this.lease, reason));
+    this.publish({ type: 'status', status: 'pruned', code: 'PRUNED', reason, modelId: null });
+    return { kind: 'pruned', reason };
   }
 
   private async finishHandBack(): Promise<RunResult> {
@@ -305,7 +351,7 @@ export class JobRun {
   private write<T>(what: string, fn: () => Promise<T>): Promise<T> {
     const { config, logger } = this.deps;
     const context = { jobId: this.jobId, attempt: this.lease.attempt, what };
-    return waitOut(fn, {
+    return waitOut(() => timedWrite(what, fn), {
       what: `job ${this.jobId}: ${what}`,
       budgetMs: config.worker.infraBudgetMs,
       backoff: { initialMs: FIRST_RETRY_MS, maxMs: config.worker.infraRetryMaxMs },

@@ -162,6 +162,8 @@ export interface CheckpointWrite {
   metric: number | null;
   /** It holds the best weights so far: the previous best loses the mark. */
   isBest: boolean;
+  /** The step of the best weights it holds (null: none). */
+  bestStep?: number | null;
   /** The best monitored value so far and the metrics of that epoch (copied to the Job row). */
   best: { metric: number; metrics: Prisma.InputJsonObject } | null;
 }
@@ -179,7 +181,7 @@ export async function writeCheckpoint(
     await upsertMetrics(tx, lease.jobId, metrics);
     const added = await addWarnings(tx, lease.jobId, warnings);
     if (cp.isBest) await tx.checkpoint.updateMany({ where: { jobId: lease.jobId, isBest: true }, data: { isBest: false } });
-    const data = { attempt: lease.attempt, epoch: cp.epoch, state: cp.state, metric: cp.metric, isBest: cp.isBest };
+    const data = { attempt: lease.attempt, epoch: cp.epoch, state: cp.state, metric: cp.metric, isBest: cp.isBest, bestStep: cp.bestStep ?? null };
     const row = await tx.checkpoint.upsert({
       where: { jobId_step: { jobId: lease.jobId, step: cp.step } },
       create: { jobId: lease.jobId, step: cp.step, ...data },
@@ -205,6 +207,8 @@ export interface ModelWrite {
   weights: Uint8Array<ArrayBuffer>;
   metrics: Prisma.InputJsonValue;
   inputRange: Prisma.InputJsonValue;
+  /** The dataset's encoding (src/datasets/encoding.ts); {} for none. */
+  inputEncoding?: Prisma.InputJsonValue;
 }
 
 /**
@@ -234,6 +238,11 @@ export async function finishFailed(db: Db, lease: Lease, code: string, reason: s
 
 export async function finishCancelled(db: Db, lease: Lease, reason: string): Promise<void> {
   await db.$transaction((tx) => fence(tx, lease, { status: 'cancelled', failureReason: reason, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null }, 'cancelled'));
+}
+
+/** Stopped by its sweep's ASHA pruning (src/sweeps/pruning.ts): status pruned, the reason kept; checkpoints are kept. */
+export async function finishPruned(db: Db, lease: Lease, reason: string): Promise<void> {
+  await db.$transaction((tx) => fence(tx, lease, { status: 'pruned', failureCode: 'PRUNED', failureReason: reason, finishedAt: new Date(), leaseOwner: null, leaseExpiresAt: null }, 'pruned'));
 }
 
 /** Gives the job back to the queue (a stopping worker): status queued, no lease holder. */

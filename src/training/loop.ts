@@ -4,6 +4,15 @@
  * split is evaluated on a seeded sample of at most 10,000 rows, ./prepare-data.ts), best-epoch tracking and early
  * stopping, checkpoints (recording the kernel flavour: ./checkpoint-state.ts), divergence detection, and stop commands.
  *
+ * Checkpoints (quiet): at the first metrics record `checkpoints.everySteps` steps or `everySeconds` seconds after the
+ * last one (an epoch end is a record like the others: it checkpoints only when one of the two rules is due), at a
+ * hand-back, and at the end. The best weights are kept in memory (a copy of the parameters at the best epoch) and
+ * written with the next checkpoint after they change, which is marked `isBest` (./checkpoint-state.ts); a cancel that
+ * finds them not yet written writes them in a last checkpoint. So storage is the `keep` newest plus one best.
+ *
+ * Epochs: `LoopState.epoch` is 0-based internally (the seed of the epoch's order); every epoch the loop reports is
+ * 1-based, the epoch a step belongs to ({@link completedEpoch}): at an epoch end, the number of epochs completed.
+ *
  * Each record also goes through the training-health monitor (./health/monitor.ts), whose warnings travel with the
  * record, and some epoch ends of 2-input classifiers carry a decision grid (./decision-grids.ts).
  *
@@ -17,8 +26,9 @@ import type { Network, StepStats } from '../engine/network.js';
 import type { JobSpec } from '../jobs/plan.js';
 import type { MonitorMetric } from '../jobs/spec-schema.js';
 import type { CheckpointTrigger, JobWarning, MetricRecord } from '../queue/job-events.js';
-import { encodeCheckpoint, type LoopState } from './checkpoint-state.js';
+import { completedEpoch, encodeCheckpoint, type LoopState } from './checkpoint-state.js';
 import type { DecisionGrid, DecisionGrids } from './decision-grids.js';
+import type { QualityMetric } from './health/curve-rules.js';
 import { observeRecord } from './health/monitor.js';
 import { freshHealthState, type HealthThresholds } from './health/state.js';
 import type { PreparedData } from './prepare-data.js';
@@ -76,6 +86,8 @@ export class TrainingLoop {
   private window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: 0 };
   private lastCheckpoint: { step: number; time: number };
   private atRecordBoundary = true;
+  /** The best weights changed since the last checkpoint: the next one carries them. */
+  private bestUnsaved = false;
 
   constructor(
     private readonly network: Network,
@@ -104,10 +116,14 @@ export class TrainingLoop {
       const order = epochOrder(seed, state.epoch, N);
       while (state.position < this.stepsPerEpoch) {
         const stop = this.io.stopCommand();
-        if (stop === StopCommand.CANCEL) return { kind: 'stopped', reason: 'cancel' };
+        if (stop === StopCommand.CANCEL) {
+          // Not at a record boundary (no resume follows a cancel): written only so the best weights are not lost.
+          if (this.bestUnsaved) this.checkpoint('cancel', null);
+          return { kind: 'stopped', reason: 'cancel' };
+        }
         if (stop === StopCommand.LEASE_LOST) return { kind: 'stopped', reason: 'lease-lost' };
         if (stop === StopCommand.HAND_BACK && this.atRecordBoundary) {
-          if (this.lastCheckpoint.step !== state.step) this.checkpoint('hand-back', null, false);
+          if (this.lastCheckpoint.step !== state.step || this.bestUnsaved) this.checkpoint('hand-back', null);
           return { kind: 'stopped', reason: 'hand-back' };
         }
 
@@ -142,17 +158,20 @@ export class TrainingLoop {
           state.epoch++;
           state.position = 0;
         }
-        const improved = evaluation?.improved ?? false;
         const now = this.io.now();
-        const trigger: CheckpointTrigger | null = epochEnd ? 'epoch'
-          : state.step - this.lastCheckpoint.step >= this.spec.checkpoints.everySteps ? 'steps'
+        const trigger: CheckpointTrigger | null = state.step - this.lastCheckpoint.step >= this.spec.checkpoints.everySteps ? 'steps'
           : now - this.lastCheckpoint.time >= this.spec.checkpoints.everySeconds * 1000 ? 'seconds'
           : null;
-        if (trigger) this.checkpoint(trigger, evaluation?.monitored ?? null, improved);
+        if (trigger) this.checkpoint(trigger, evaluation?.monitored ?? null);
         if (epochEnd) break;
       }
     }
     return this.finish();
+  }
+
+  private monitored(summary: EvalSummary): number | null {
+    const value = summary[this.spec.training.monitor];
+    return value ?? null;
   }
 
   private gatherBatchTargets(rows: Int32Array): void {
@@ -192,7 +211,7 @@ export class TrainingLoop {
     const trainEval = this.network.evaluate(sample.x, sample.y, sample.rows);
     const valEval = validation.rows > 0 ? this.network.evaluate(validation.x, validation.y, validation.rows) : null;
     const summary: EvalSummary = {
-      epoch: state.epoch,
+      epoch: completedEpoch(state),
       step: state.step,
       trainLoss: trainEval.loss,
       trainAccuracy: trainEval.accuracy,
@@ -211,7 +230,9 @@ export class TrainingLoop {
     if (improved) {
       state.best = { value: monitored, metrics: summary };
       state.badEpochs = 0;
-      if (this.spec.training.keep === 'best') this.bestWeights = this.network.exportWeights().values as Float32Array<ArrayBuffer>;
+      // Kept whatever `keep` says: a stopped job's best weights can be promoted to a model.
+      this.bestWeights = this.network.exportWeights().values as Float32Array<ArrayBuffer>;
+      this.bestUnsaved = true;
     } else {
       state.badEpochs++;
       const patience = this.spec.training.earlyStopping?.patience;
@@ -225,7 +246,7 @@ export class TrainingLoop {
     const seconds = (now - w.since) / 1000;
     const record: MetricRecord = {
       step: this.state.step,
-      epoch: this.state.epoch,
+      epoch: completedEpoch(this.state),
       trainLoss: w.loss / w.steps,
       dataLoss: w.dataLoss / w.steps,
       regLoss: stats.regLoss,
@@ -250,38 +271,61 @@ export class TrainingLoop {
       startLearningRate: this.spec.optimizer.learningRate,
       windowRows,
       layers: record.layers,
-      epochEnd: evaluation && { epoch: evaluation.epoch, trainLoss: evaluation.trainLoss, valLoss: evaluation.valLoss },
+      epochEnd: evaluation && {
+        epoch: evaluation.epoch, trainLoss: evaluation.trainLoss, valLoss: evaluation.valLoss,
+        quality: this.quality, qualityValue: this.quality ? evaluation[this.quality.metric] : null, validationRows: this.data.validation.rows,
+      },
     }, this.setup.health);
   }
 
-  /** At an epoch end (before `epoch` moves on): the decision grid, when this epoch gets one. */
+  /**
+   * The validation metric OVERFITTING requires to worsen with the loss: the monitored one when it is accuracy, RMSE or
+   * R², else accuracy (classification) or RMSE (regression); null without a validation split.
+   */
+  private get quality(): QualityMetric | null {
+    if (this.data.validation.rows === 0) return null;
+    const monitor = this.spec.training.monitor;
+    const metric = monitor === 'valAccuracy' || monitor === 'valRmse' || monitor === 'valR2' ? monitor
+      : this.data.train.y instanceof Int32Array ? 'valAccuracy' : 'valRmse';
+    return { metric, higherIsBetter: metric !== 'valRmse' };
+  }
+
+  /** At an epoch end (before `epoch` moves on): the decision grid, when this epoch gets one (1-based epoch number). */
   private decisionGrid(): DecisionGrid | null {
     const grids = this.setup.decisions, state = this.state;
     if (!grids) return null;
-    const last = state.stoppedEarly || state.epoch + 1 >= this.spec.training.epochs;
-    return grids.due(state.epoch, last) ? grids.compute(state.epoch) : null;
+    const epoch = completedEpoch(state);
+    const last = state.stoppedEarly || epoch >= this.spec.training.epochs;
+    return grids.due(epoch, last) ? grids.compute(epoch) : null;
   }
 
-  private checkpoint(trigger: CheckpointTrigger, metric: number | null, isBest: boolean): void {
+  /** Writes a checkpoint; it carries the best weights (and is marked best) when they changed since the last one. */
+  private checkpoint(trigger: CheckpointTrigger, metric: number | null): void {
     const state = this.state;
+    const isBest = this.bestUnsaved && this.bestWeights !== null && state.best !== null;
+    const best = isBest ? { step: state.best!.metrics.step, epoch: state.best!.metrics.epoch, weights: this.bestWeights! } : null;
     const bytes = encodeCheckpoint({
-      loop: structuredClone(state), preprocessing: this.data.preprocessor.toJSON(), kernel: this.setup.kernel, engine: this.network.saveState(),
+      loop: structuredClone(state), preprocessing: this.data.preprocessor.toJSON(), kernel: this.setup.kernel, engine: this.network.saveState(), best,
     });
     this.io.emit({
       type: 'checkpoint',
       step: state.step,
-      epoch: state.epoch,
+      epoch: completedEpoch(state),
       trigger,
       state: bytes,
       metric,
       isBest,
-      best: isBest && state.best ? { metric: state.best.value, metrics: state.best.metrics } : null,
+      bestStep: best?.step ?? null,
+      best: isBest ? { metric: state.best!.value, metrics: state.best!.metrics } : null,
     });
+    if (isBest) this.bestUnsaved = false;
     this.lastCheckpoint = { step: state.step, time: this.io.now() };
   }
 
   private finish(): LoopOutcome {
     const state = this.state;
+    // The end: the last state and the best weights are stored (the job's final checkpoint).
+    if (this.lastCheckpoint.step !== state.step || this.bestUnsaved) this.checkpoint('end', state.lastEval?.step === state.step ? this.monitored(state.lastEval) : null);
     const useBest = this.spec.training.keep === 'best' && this.bestWeights !== null && state.best !== null;
     return {
       kind: 'finished',

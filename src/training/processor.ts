@@ -22,8 +22,11 @@ import { publishJobEvent } from '../queue/job-events.js';
 import { throttledErrorLog } from '../infra/log.js';
 import { waitOut } from '../infra/retry.js';
 import { createRedis, type Redis } from '../queue/redis.js';
-import type { TrainingJobData } from '../queue/training-queue.js';
+import { createTrainingQueue, type TrainingJobData } from '../queue/training-queue.js';
+import { startSweepHooks } from '../sweeps/worker-hooks.js';
+import type { DatasetCache } from '../datasets/dataset-cache.js';
 import { JobRun } from './job-run.js';
+import type { TrainerThreads } from './trainer-host.js';
 import { claimJob } from './lease.js';
 import { waitForTenantSlot } from './tenant-gate.js';
 
@@ -35,13 +38,18 @@ export interface ProcessorDeps {
   logger: Logger;
   /** Identifies this worker process in leases and logs. */
   workerId: string;
+  /** The worker's trainer threads, kept between jobs (./trainer-host.ts). */
+  trainers?: TrainerThreads;
+  /** The worker's decoded datasets, kept between jobs (src/datasets/dataset-cache.ts). */
+  datasets?: DatasetCache | null;
 }
 
 export interface TrainingProcessor {
   process(job: QueueJob<TrainingJobData>, token: string | undefined): Promise<void>;
   /**
-   * Asks the running job (if any) to checkpoint and hand itself back; resolves when it has, or after the configured
-   * grace period (the job is then recovered like a crashed one). Returns whether the job was handed back in time.
+   * Asks the running jobs (if any) to checkpoint and hand themselves back; resolves when they have, or after the
+   * configured grace period (a job not handed back is then recovered like a crashed one). Returns whether every job was
+   * handed back in time.
    */
   handBack(): Promise<boolean>;
   close(): Promise<void>;
@@ -49,13 +57,18 @@ export interface TrainingProcessor {
 
 export async function createTrainingProcessor(deps: ProcessorDeps): Promise<TrainingProcessor> {
   const { config, db, logger } = deps;
-  let current: { run: JobRun; done: Promise<unknown> } | null = null;
+  // The jobs running now (up to WORKER_CONCURRENCY), by job id.
+  const running = new Map<string, { run: JobRun; done: Promise<unknown> }>();
+  // Sweeps (src/sweeps/worker-hooks.ts): ASHA judges epoch ends; a trial's end releases the next trials.
+  const sweepQueue = createTrainingQueue(deps.redis, config.queuePrefix);
+  const sweeps = startSweepHooks({ db, queue: sweepQueue, config, logger });
   const subscriber = createRedis(config.redisUrl, { name: 'worker-control', blocking: true });
   subscriber.on('error', throttledErrorLog(logger, 'control channel connection error'));
   const subscription: JobCommandSubscription = await subscribeJobCommands(subscriber, config.queuePrefix, (command) => {
-    if (command.type === 'cancel' && current?.run.jobId === command.jobId) {
+    const target = command.type === 'cancel' ? running.get(command.jobId) : undefined;
+    if (target) {
       logger.info({ jobId: command.jobId }, 'cancel requested');
-      current.run.cancel();
+      target.run.cancel();
     }
   });
 
@@ -83,9 +96,11 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
       }).catch(() => undefined);
       return;
     }
-    const run = new JobRun({ config, db, redis: deps.redis, logger }, claim.lease, claim.job);
+    const run = new JobRun({
+      config, db, redis: deps.redis, logger, judgeEpochEnd: sweeps.judgeEpochEnd, trainers: deps.trainers, datasets: deps.datasets,
+    }, claim.lease, claim.job);
     const execution = run.execute();
-    current = { run, done: execution.catch(() => undefined) };
+    running.set(jobId, { run, done: execution.catch(() => undefined) });
     try {
       const result = await execution;
       logger.info({ jobId, attempt: claim.lease.attempt, result: result.kind }, 'training run ended');
@@ -99,25 +114,33 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
           return;
       }
     } finally {
-      current = null;
+      running.delete(jobId);
     }
   }
 
   return {
-    process,
+    async process(job, token) {
+      try {
+        await process(job, token);
+      } finally {
+        await sweeps.afterJob(job.data.jobId);
+      }
+    },
     async handBack() {
-      const active = current;
-      if (!active) return true;
-      active.run.handBack();
+      const active = [...running.values()];
+      if (!active.length) return true;
+      for (const a of active) a.run.handBack();
       let timer: NodeJS.Timeout | undefined;
       const inTime = await Promise.race([
-        active.done.then(() => true),
+        Promise.all(active.map((a) => a.done)).then(() => true),
         new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), config.worker.shutdownGraceMs))),
       ]);
       clearTimeout(timer);
       return inTime;
     },
     async close() {
+      await sweeps.close();
+      await sweepQueue.close();
       await subscription.close();
       subscriber.disconnect();
     },

@@ -3,12 +3,12 @@
  * the network), prepares the data, restores a checkpoint or a warm start, runs the loop and reports the outcome.
  * The thread's entry (./trainer-thread.ts) only wires this to its parent port.
  */
-import { createFastContext } from '../engine/fast-context.js';
 import { createNetwork, type Network } from '../engine/network.js';
 import { planLayers, resolveSpec, type ResolvedSpec } from '../engine/spec.js';
 import type { FittedPreprocessing } from '../engine/preprocessing.js';
-import { decodeCheckpoint, type LoopState } from './checkpoint-state.js';
+import { completedEpoch, decodeCheckpoint, type LoopState } from './checkpoint-state.js';
 import { DecisionGrids } from './decision-grids.js';
+import { newContextPerJob, type ContextSource } from './engine-contexts.js';
 import { freshLoopState, TrainingLoop, type LoopIO, type LoopOutcome } from './loop.js';
 import { prepareData } from './prepare-data.js';
 import { NETWORK_STREAM, streamSeed } from './split.js';
@@ -18,10 +18,12 @@ import {
 
 export type Post = (message: TrainerMessage, transfer?: ArrayBuffer[]) => void;
 
-export async function runTrainer(input: TrainerInput, post: Post): Promise<void> {
+export async function runTrainer(input: TrainerInput, post: Post, contexts: ContextSource = newContextPerJob): Promise<void> {
   const { spec } = input;
   const resolved = resolveSpec(input.network);
-  const ctx = await createFastContext({ threads: input.engineThreads, kernel: input.engineKernel ?? 'auto', ...memoryFor(resolved, spec.training.batchSize) });
+  const lease = await contexts({ threads: input.engineThreads, kernel: input.engineKernel ?? 'auto', ...memoryFor(resolved, spec.training.batchSize) });
+  const { ctx } = lease;
+  let healthy = false;
   try {
     const resumed = input.resume ? decodeCheckpoint(input.resume.latest) : null;
     const fitted = resumed?.preprocessing ?? input.warmStart?.preprocessing ?? null;
@@ -34,26 +36,33 @@ export async function runTrainer(input: TrainerInput, post: Post): Promise<void>
     let state = freshLoopState();
     let bestWeights: Float32Array<ArrayBuffer> | null = null;
     if (resumed && input.resume) {
-      const keepBest = spec.training.keep === 'best';
-      if (keepBest && input.resume.best) {
-        network.restoreState(decodeCheckpoint(input.resume.best).engine);
-        bestWeights = exported(network);
+      // The best weights: carried by the newest checkpoint, or by the one marked best (version 1 checkpoints: its
+      // own parameters were the best).
+      bestWeights = resumed.best?.weights ?? null;
+      if (!bestWeights && input.resume.best) {
+        const marked = decodeCheckpoint(input.resume.best);
+        if (marked.best) bestWeights = marked.best.weights;
+        else {
+          network.restoreState(marked.engine);
+          bestWeights = exported(network);
+        }
       }
       network.restoreState(resumed.engine);
       state = resumed.loop;
-      if (keepBest && !bestWeights && state.best?.metrics.step === state.step) bestWeights = exported(network);
+      if (!bestWeights && state.best?.metrics.step === state.step) bestWeights = exported(network);
     } else if (input.warmStart) {
       const layout = network.layout.entries.map((e) => ({ name: e.name, rows: e.rows, cols: e.cols, offset: e.packedOffset }));
       network.importWeights({ layout, values: input.warmStart.weights });
     }
-    post({ type: 'started', step: state.step, epoch: state.epoch, parameterCount: network.parameterCount, resumed: resumed !== null, flavour: ctx.flavour, checkpointKernel: resumed?.kernel ?? null, threads: ctx.threads });
+    post({ type: 'started', step: state.step, epoch: completedEpoch(state), parameterCount: network.parameterCount, resumed: resumed !== null, flavour: ctx.flavour, checkpointKernel: resumed?.kernel ?? null, threads: ctx.threads });
 
     const decisions = DecisionGrids.forJob(network, resolved.loss, resolved.outputs, input.dataset, data, input.decisionGrid);
     const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights, { health: input.health, decisions, kernel: ctx.flavour });
     const outcome = loop.run();
     post(...finalMessage(outcome, state, data.preprocessor.toJSON(), resolved));
+    healthy = true;
   } finally {
-    await ctx.close();
+    await lease.release(healthy);
   }
 }
 
@@ -62,7 +71,7 @@ function exported(network: Network): Float32Array<ArrayBuffer> {
 }
 
 function finalMessage(outcome: LoopOutcome, state: LoopState, preprocessing: FittedPreprocessing, resolved: ResolvedSpec): [TrainerMessage, ArrayBuffer[]] {
-  const { step, epoch } = state;
+  const { step } = state, epoch = completedEpoch(state);
   switch (outcome.kind) {
     case 'stopped':
       return [{ type: 'stopped', reason: outcome.reason, step, epoch }, []];

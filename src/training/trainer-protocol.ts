@@ -131,7 +131,10 @@ export type TrainerMessage =
       state: Uint8Array<ArrayBuffer>;
       /** Monitored metric (epoch ends only). */
       metric: number | null;
+      /** It carries the best weights so far (they changed since the previous checkpoint). */
       isBest: boolean;
+      /** The step of the best weights it carries (null: none). */
+      bestStep: number | null;
       best: { metric: number; metrics: EvalSummary } | null;
     }
   | {

@@ -80,7 +80,7 @@ describe('upload errors', () => {
 
   it('a non-numeric feature, with row, line, column and value', async () => {
     assertProblem(await csv('a,b,y\n1,2,x\n3,abc,z\n'), 400, 'DATASET_NON_NUMERIC', { row: 2, line: 3, column: 'b', columnIndex: 1, value: 'abc' });
-    assertProblem(await csv('a,b,y\n1,0x1F,x\n'), 400, 'DATASET_NON_NUMERIC', { value: '0x1F' });
+    assertProblem(await csv('a,b,y\n1,2,x\n2,0x1F,z\n'), 400, 'DATASET_NON_NUMERIC', { value: '0x1F' });
     assertProblem(await json('[[1,true,"x"]]'), 400, 'DATASET_NON_NUMERIC', { row: 1, column: 'c1', value: 'true' });
     assertProblem(await csv('a,y\n1,x\n2,lemon\n', '?task=regression'), 400, 'DATASET_NON_NUMERIC', { row: 1, column: 'y', value: 'x' });
   });
@@ -178,7 +178,7 @@ describe('upload errors', () => {
 
   it('bad options are refused, never ignored', async () => {
     assertProblem(await csv('a,y\n1,x\n', '?header=yes'), 400, 'VALIDATION_FAILED');
-    assertProblem(await csv('a,y\n1,x\n', '?delimeter=;'), 400, 'VALIDATION_FAILED', { errors: [{ path: 'querystring.delimeter', message: 'is not an upload option (name, format, header, delimiter, target, task)' }] });
+    assertProblem(await csv('a,y\n1,x\n', '?delimeter=;'), 400, 'VALIDATION_FAILED', { errors: [{ path: 'querystring.delimeter', message: 'is not an upload option; did you mean `delimiter`? (name, format, header, delimiter, target, task, missing)' }] });
     assertProblem(await csv('a,y\n1,x\n', '?delimiter=ab'), 400, 'VALIDATION_FAILED');
     assertProblem(await csv('a,y\n1,x\n', '?task=clustering'), 400, 'VALIDATION_FAILED');
     assertProblem(await csv('a,y\n1,x\n', '?format=json'), 400, 'VALIDATION_FAILED');

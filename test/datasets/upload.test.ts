@@ -53,6 +53,8 @@ describe('POST /v1/datasets', () => {
         chunkCount: 1,
         createdAt: undefined,
         contentHash: undefined,
+        categoricalColumns: [],
+        missing: { strategy: 'error', droppedRows: 0, imputed: [] },
       },
     );
     const loaded = await loadDataset(t.services.db, tenant.id, res.body.id);

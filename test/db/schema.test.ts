@@ -85,7 +85,7 @@ describe('schema.prisma ↔ migrations', () => {
         featureNames: ['a', 'b'], classNames: ['x', 'z'], preprocessing: { kind: 'none' }, weights: toBytes(new Float32Array(26)),
       },
     });
-    await assert.rejects(db.model.create({ data: { ...model, id: undefined, spec: {}, preprocessing: {}, metrics: {}, inputRange: [] } }), 'one model per job');
+    await assert.rejects(db.model.create({ data: { ...model, id: undefined, spec: {}, preprocessing: {}, metrics: {}, inputRange: [], inputEncoding: {} } }), 'one model per job');
     const warm = await db.job.create({ data: { tenantId: tenant.id, datasetId: dataset.id, warmStartId: model.id, spec: {}, parameterCount: 26, totalSteps: 1 } });
     assert.equal((await db.job.findUniqueOrThrow({ where: { id: warm.id }, include: { warmStart: true } })).warmStart?.id, model.id);
 

@@ -42,7 +42,7 @@ const CASES: Case[] = [
   },
   {
     name: 'a method of another route of the path', status: 405, code: 'METHOD_NOT_ALLOWED', request: (a) => requestText('PUT', `/v1/jobs/${crypto.randomUUID()}`, a),
-    check: (r) => assert.equal(r.headers.allow, 'GET, HEAD, OPTIONS'),
+    check: (r) => assert.equal(r.headers.allow, 'DELETE, GET, HEAD, OPTIONS'),
   },
   { name: 'an Accept header without JSON', status: 406, code: 'NOT_ACCEPTABLE', request: (a) => requestText('GET', '/v1/me', { ...a, accept: 'image/png' }) },
   {

@@ -33,7 +33,11 @@ describe('/v1/models', () => {
     assert.equal(m.inputs, 4);
     assert.equal(m.classes, 3);
     assert.deepEqual(m.classNames, iris.data.classNames);
-    assert.deepEqual(m.preprocessing, { type: 'pca', inputs: 4, outputs: 3, standardize: true, components: 3, epsilon: null });
+    assert.deepEqual(m.preprocessing, {
+      type: 'pca', inputs: 4, outputs: 3, standardize: true, components: 3, epsilon: null,
+      inputColumns: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'], categoricalColumns: [],
+      missing: { strategy: 'error', droppedRows: 0, imputed: [] },
+    });
     assert.equal(m.spec.loss, 'softmax');
     assert.equal(m.metrics.trainAccuracy, iris.artifact.metrics.trainAccuracy);
     assert.equal(m.jobId, null);

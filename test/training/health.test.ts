@@ -28,9 +28,18 @@ function feed(state: HealthState, records: Partial<RecordObservation>[], from = 
 
 const dead = (fractions: number[], windowRows = 32) => fractions.map((f) => ({ windowRows, layers: [layer('dense1', { deadFraction: f })] }));
 
-/** Epoch-end records of a curve: [train, val] per epoch; the first record's loss is `first`. */
-function curve(points: [number, number | null][], first = points[0]![0]): Partial<RecordObservation>[] {
-  return points.map(([train, val], epoch) => ({ trainLoss: epoch === 0 ? first : train, epochEnd: { epoch, trainLoss: train, valLoss: val } }));
+/**
+ * Epoch-end records of a curve: [train, val, validation accuracy] per epoch (the accuracy defaults to one that falls
+ * as the validation loss rises); the first record's loss is `first`; a validation split of `validationRows`.
+ */
+function curve(points: [number, number | null, number?][], first = points[0]![0], validationRows = 100): Partial<RecordObservation>[] {
+  return points.map(([train, val, accuracy], epoch) => ({
+    trainLoss: epoch === 0 ? first : train,
+    epochEnd: {
+      epoch: epoch + 1, trainLoss: train, valLoss: val, validationRows,
+      quality: val === null ? null : { metric: 'valAccuracy' as const, higherIsBetter: true }, qualityValue: val === null ? null : accuracy ?? 1 - val / 2,
+    },
+  }));
 }
 
 describe('training-health detectors', () => {

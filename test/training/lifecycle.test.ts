@@ -101,7 +101,7 @@ describe('job lifecycle in worker processes', () => {
     const datasetId = await createTable(t.services, tenant.id, { rows: 200, features: 3, scale: 10 });
     const job = await submitJob(t.app, tenant, {
       datasetId, preprocessing: { type: 'none' }, network: { layers: [] }, optimizer: { type: 'sgd', learningRate: 0.1 },
-      training: { epochs: 50, batchSize: 180, validationFraction: 0.1, seed: 1 }, metrics: { everySteps: 1 },
+      training: { epochs: 50, batchSize: 180, validationFraction: 0.1, seed: 1 }, metrics: { everySteps: 1 }, checkpoints: { everySteps: 1 },
     });
     const done = await waitForJob(t.services.db, job.id);
     assert.equal(done.status, 'failed');
@@ -119,10 +119,10 @@ describe('job lifecycle in worker processes', () => {
   });
 
   it('SIGTERM checkpoints and hands the job back (requeued, not failed); another worker finishes it', async () => {
-    // 60 epochs of 17 steps: SIGTERM goes out at the first epoch's checkpoint, so the worker has about a thousand steps
-    // in which to hand the job back (a short job could finish first on a busy machine).
+    // 60 epochs of 17 steps: SIGTERM goes out at the first checkpoint (step 20, the first record 17 steps in), so the
+    // worker has about a thousand steps in which to hand the job back (a short job could finish first on a busy machine).
     const job = await submitJob(t.app, tenant, {
-      datasetId: spiralId, ...LONG, training: { ...LONG.training, epochs: 60 }, checkpoints: { everySteps: 1000, everySeconds: 3600 },
+      datasetId: spiralId, ...LONG, training: { ...LONG.training, epochs: 60 }, checkpoints: { everySteps: 17, everySeconds: 3600 },
     });
     // The event, not a sample of the row: it cannot be missed, and the signal goes out in the same microtask.
     const at = await events.next((e) => e.jobId === job.id && e.type === 'checkpoint', 'the first checkpoint');

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { decodeCheckpoint } from '../../src/training/checkpoint-state.js';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
 import type { Running } from '../helpers/processes.js';
 import { recordJobEvents, type JobEventLog } from '../helpers/job-events.js';
@@ -13,15 +14,16 @@ import { createSpiral, metricCurve, startWorker, submitJob, waitForJob, waitUnti
 
 /**
  * Large enough to run for a few seconds (so a kill lands mid-training), with dropout and input noise (they draw from
- * the RNG), a checkpoint at each epoch end (every 150 steps) and a record every step — so metric rows are written in
- * batches of 100 between checkpoints, and a kill can leave rows past the newest checkpoint for the next attempt to redo.
+ * the RNG), a checkpoint every 100 steps (epochs are 150 steps: the best weights of an epoch end are carried by the
+ * next checkpoint, not written at the epoch end) and a record every step — so metric rows are written in batches of 100
+ * between checkpoints, and a kill can leave rows past the newest checkpoint for the next attempt to redo.
  */
 const BODY = {
   network: { layers: [{ units: 192, activation: 'relu' }, { units: 192, activation: 'relu', dropout: 0.1 }], inputNoise: 0.01 },
   regularization: { l2: 0.001 },
   optimizer: { type: 'adam', learningRate: 0.003 },
   training: { epochs: 5, batchSize: 32, validationFraction: 0.2, seed: 1234 },
-  checkpoints: { everySteps: 1000, everySeconds: 3600, keep: 2 },
+  checkpoints: { everySteps: 100, everySeconds: 3600, keep: 2 },
   metrics: { everySteps: 1 },
 };
 
@@ -65,16 +67,16 @@ describe('exact resume after SIGKILL', () => {
     assert.equal(refDone.attempt, 1);
     await reference.stop('SIGTERM');
     const total = refDone.totalSteps;
-    const perEpoch = total / BODY.training.epochs; // an epoch-end checkpoint every perEpoch steps
+    const perEpoch = total / BODY.training.epochs;
 
     // Three workers before the job starts: one trains, each kill leaves a live one to take over (none has to start
     // meanwhile), and the last finishes the job.
     workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(own, SENSITIVE)))));
     const job = await submitJob(t.app, tenant, { datasetId, ...BODY });
     const db = t.services.db;
-    // Kill targets early in an epoch (20–80 steps past its checkpoint, fewer than the trainer can run ahead of its
-    // writes), the first in epoch 2 or 3, the second in epoch 4: every kill leaves metric rows past the newest
-    // checkpoint for the next attempt to redo, and at least an epoch is left to train after the second.
+    // Kill targets early in an epoch (20–80 steps into it, fewer than the trainer can run ahead of its writes), the
+    // first in epoch 2 or 3, the second in epoch 4: every kill leaves metric rows past the newest checkpoint for the
+    // next attempt to redo, and at least an epoch is left to train after the second.
     const targets = [(1 + Math.floor(Math.random() * 2)) * perEpoch, 3 * perEpoch].map((start) => start + 20 + Math.floor(Math.random() * 61));
     const kills: { step: number; resumeMs: number; checkpoint: number; written: number }[] = [];
     let attempt = 1;
@@ -117,6 +119,13 @@ describe('exact resume after SIGKILL', () => {
     const [refModel, model] = await Promise.all([refJob.id, job.id].map((id) => db.model.findUniqueOrThrow({ where: { jobId: id } })));
     assert.ok(Buffer.from(refModel!.weights).equals(Buffer.from(model!.weights)), 'final weights are bit-identical');
     assert.equal(await db.model.count({ where: { jobId: job.id } }), 1);
+    // The model is the best weights kept in memory and carried by the checkpoint marked best (quiet checkpoints).
+    const bestCheckpoint = await db.checkpoint.findFirstOrThrow({ where: { jobId: job.id, isBest: true } });
+    const carried = decodeCheckpoint(bestCheckpoint.state).best;
+    assert.ok(carried, 'the best checkpoint carries the best weights');
+    assert.equal(carried.step, (done.bestMetrics as { step: number }).step);
+    assert.equal(bestCheckpoint.bestStep, carried.step);
+    assert.ok(Buffer.from(model!.weights).equals(Buffer.from(carried.weights.buffer, carried.weights.byteOffset, carried.weights.byteLength)), 'the model is the best weights');
 
     const [refCurve, curve] = await Promise.all([metricCurve(db, refJob.id), metricCurve(db, job.id)]);
     const strip = (rows: typeof curve) => rows.map(({ jobId: _j, ...rest }) => rest);

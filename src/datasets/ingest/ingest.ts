@@ -11,12 +11,14 @@
  * (../storage-quota.ts).
  */
 import type { Db } from '../../db/client.js';
+import { apiError } from '../../errors.js';
 import { contentHasher, storedBytes } from '../codec.js';
 import type { DatasetHeader } from '../dataset-rows.js';
 import { toMeta } from '../meta.js';
 import type { TableEvent } from '../readers/events.js';
 import { pgRunner, prismaRunner, refuseWhenFull, reserveDatasetBytes } from '../storage-quota.js';
 import type { DatasetMeta } from '../types.js';
+import { mediansOf, planEncoding, rewriteChunks } from './finalize.js';
 import { completeRow, insertChunk, insertPlaceholder, rewriteTargets } from './pg-writes.js';
 import { TableBuilder, type FinishedTable, type IngestLimits, type PendingChunk, type TableOptions } from './table-builder.js';
 import { inTransaction, type UploadPool } from './upload-pool.js';
@@ -64,20 +66,33 @@ export async function ingestTable(
       }
       finished ??= table.finish();
       await hooks.beforeCommit?.();
-      const { decision } = finished;
-      await rewriteTargets(connection, id, chunkCount, decision.encode, hash);
-      if (limits.tenantBytes !== undefined) {
-        await reserveDatasetBytes(pgRunner(connection), header.tenantId, id, storedBytes(finished.rows, layout.featureNames.length), limits.tenantBytes);
+      const { decision, columns } = finished;
+      const strategy = options.missing ?? 'error';
+      let final = { features: layout.featureNames.length, featureNames: layout.featureNames, stats: finished.stats, chunkCount };
+      let finalHash = hash;
+      const medians = strategy === 'median' ? await mediansOf(connection, id, chunkCount, layout.featureNames.length, columns) : new Map<number, number>();
+      const { encoding, fills, remaps } = planEncoding(layout, columns, strategy, medians);
+      if (columns.needsRewrite) {
+        finalHash = contentHasher();
+        final = await rewriteChunks(connection, id, chunkCount, layout, encoding, fills, remaps, decision, finalHash);
+      } else {
+        await rewriteTargets(connection, id, chunkCount, decision.encode, hash);
       }
-      await completeRow(connection, id, layout.featureNames.length, {
+      if (final.features > limits.features) {
+        throw apiError('DATASET_TOO_MANY_FEATURES', `One-hot encoding gives ${final.features} features; the limit is ${limits.features}`, { features: final.features, limit: limits.features });
+      }
+      if (limits.tenantBytes !== undefined) {
+        await reserveDatasetBytes(pgRunner(connection), header.tenantId, id, storedBytes(finished.rows, final.features), limits.tenantBytes);
+      }
+      await completeRow(connection, id, final.features, {
         task: decision.task,
         rows: finished.rows,
         classNames: decision.classNames,
         classCounts: decision.classCounts,
-        stats: { features: finished.stats, target: decision.targetStats },
-        contentHash: hash.digest('hex'),
-        chunkCount,
-      });
+        stats: { features: final.stats, target: decision.targetStats },
+        contentHash: finalHash.digest('hex'),
+        chunkCount: final.chunkCount,
+      }, { featureNames: final.featureNames, encoding });
       return id;
     });
     return toMeta(await db.dataset.findUniqueOrThrow({ where: { id } }));

@@ -6,6 +6,7 @@
 import type { Hash } from 'node:crypto';
 import { bytesView, storedBytes } from '../codec.js';
 import type { DatasetHeader, DatasetSummary } from '../dataset-rows.js';
+import type { DatasetEncoding } from '../encoding.js';
 import type { PendingChunk } from './table-builder.js';
 import type { UploadConnection } from './upload-pool.js';
 
@@ -61,11 +62,20 @@ export async function rewriteTargets(
   }
 }
 
-export async function completeRow(connection: UploadConnection, datasetId: string, features: number, s: DatasetSummary): Promise<void> {
+/** The final columns: the feature names once text columns are one-hot encoded, and the encoding (../encoding.ts). */
+export interface FinalColumns {
+  featureNames: string[];
+  encoding: DatasetEncoding;
+}
+
+export async function completeRow(connection: UploadConnection, datasetId: string, features: number, s: DatasetSummary, columns: FinalColumns): Promise<void> {
   await connection.query(
     `UPDATE "Dataset" SET task = $2::"DatasetTask", rows = $3, "classNames" = $4, "classCounts" = $5, stats = $6,
-                          "byteSize" = $7, "contentHash" = $8, "chunkCount" = $9
+                          "byteSize" = $7, "contentHash" = $8, "chunkCount" = $9, features = $10, "featureNames" = $11, encoding = $12
      WHERE id = $1`,
-    [datasetId, s.task, s.rows, s.classNames, s.classCounts, JSON.stringify(s.stats), storedBytes(s.rows, features), s.contentHash, s.chunkCount],
+    [
+      datasetId, s.task, s.rows, s.classNames, s.classCounts, JSON.stringify(s.stats), storedBytes(s.rows, features), s.contentHash, s.chunkCount,
+      features, columns.featureNames, JSON.stringify(columns.encoding),
+    ],
   );
 }

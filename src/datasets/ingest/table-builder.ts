@@ -7,13 +7,22 @@
  *
  * `accept` is the hot loop of a large upload: it allocates nothing per row (values go straight into the chunk's typed
  * arrays; the error `place` object is reused), and the chunk's buffers are reused from chunk to chunk.
+ *
+ * Text columns and missing values (see ../encoding.ts, ./columns.ts). A column whose first present value is text is
+ * categorical; the chunk then holds, in its place, the category's provisional id (order of first appearance) as a
+ * float32. A column whose first present value is a number is numeric, and text in it later is DATASET_NON_NUMERIC.
+ * With `missing` = mean or median a missing cell is stored as NaN; with drop-row the row is skipped. When any column is
+ * categorical or any cell was imputed, the chunks are rewritten at the end (finalize.ts) and the statistics here are
+ * recomputed there; otherwise they are final as they are.
  */
 import { apiError } from '../../errors.js';
 import { rowsPerChunk } from '../codec.js';
 import type { Cell, TableEvent } from '../readers/events.js';
 import { ColumnStatsAccumulator } from '../stats.js';
 import type { ColumnStats, DatasetTask } from '../types.js';
-import { featureOf, shown, type CellProblem } from './cells.js';
+import type { MissingStrategy } from '../encoding.js';
+import { featureOf, numberOf, shown, type CellProblem } from './cells.js';
+import { ColumnTracker, type ColumnsOutcome } from './columns.js';
 import { resolveLayout, type Layout } from './layout.js';
 import { atLine, placeFields, type Place } from './place.js';
 import { TargetTracker, type TargetDecision } from './targets.js';
@@ -34,6 +43,8 @@ export interface TableOptions {
   target?: string;
   /** Default: inferred (targets.ts). */
   task?: DatasetTask;
+  /** What a missing feature value does; default 'error'. */
+  missing?: MissingStrategy;
 }
 
 /** A chunk ready to store. Its bytes are views of the builder's buffers: valid until the next `accept`. */
@@ -51,12 +62,18 @@ export interface FinishedTable {
   rows: number;
   stats: ColumnStats[];
   decision: TargetDecision;
+  /** Column kinds, categories, missing cells and dropped rows. */
+  columns: ColumnsOutcome;
 }
 
 export class TableBuilder {
   private names: string[] | null = null;
   private layout: Layout | null = null;
+  /** Rows stored (dropped rows excluded). */
   private rows = 0;
+  /** Data rows read (dropped rows included): the `row` of problems and of the row limit. */
+  private readRows = 0;
+  private columns: ColumnTracker | null = null;
   private chunkStart = 0;
   private chunkRows = 0;
   private capacity = 0;
@@ -97,7 +114,7 @@ export class TableBuilder {
     }
     const layout = this.layout ?? this.allocate(resolveLayout(null, event.cells.length, this.options.target, this.limits.features));
     if (this.full) throw new Error('take() the full chunk before adding rows');
-    const row = ++this.rows;
+    const row = ++this.readRows;
     const place = this.place;
     place.row = row;
     place.line = event.line;
@@ -114,19 +131,54 @@ export class TableBuilder {
       });
     }
     const base = this.chunkRows * (layout.width - 1);
+    const columns = this.columns!;
+    if (this.options.missing === 'drop-row' && hasMissing(cells, layout.targetIndex)) {
+      columns.dropRow();
+      return;
+    }
+    const imputes = this.options.missing === 'mean' || this.options.missing === 'median';
     let f = base;
     for (let c = 0; c < layout.width; c++) {
       if (c === layout.targetIndex) continue;
-      const value = featureOf(cells[c]!);
-      if (typeof value !== 'number') throw this.featureProblem(value, cells[c]!, c);
-      this.features[f++] = value;
+      const cell = cells[c]!;
+      const fi = f - base;
+      const value = columns.isCategorical(fi) ? null : featureOf(cell);
+      if (typeof value === 'number') {
+        columns.sawNumber(fi, value);
+        this.features[f++] = value;
+        continue;
+      }
+      if (value !== null && value.problem === 'missing') {
+        if (!imputes) throw this.featureProblem(value, cell, c);
+        columns.sawMissing(fi);
+        this.features[f++] = NaN;
+        continue;
+      }
+      // Text: a category (the column becomes categorical if this is its first present value), or a problem.
+      const label = columns.labelOf(cell);
+      if (label === null) {
+        if (!imputes) throw this.featureProblem(missingReason(cell), cell, c);
+        columns.sawMissing(fi);
+        this.features[f++] = NaN;
+        continue;
+      }
+      if (label === undefined || !columns.canBeCategorical(fi)) throw this.featureProblem({ problem: 'non-numeric' }, cell, c);
+      const id = columns.category(fi, label);
+      if (id < 0) {
+        throw apiError('DATASET_TOO_MANY_FEATURES', `Row ${row}${atLine(place)}: column "${layout.columnNames[c]}" adds category "${shown(cell)}", and the one-hot encoded features would exceed ${this.limits.features}`, {
+          ...placeFields({ ...place, column: layout.columnNames[c]!, columnIndex: c }), limit: this.limits.features,
+        });
+      }
+      this.features[f++] = id;
     }
     this.stats!.push(this.features, base);
     place.column = layout.targetName;
     place.columnIndex = layout.targetIndex;
     this.targets.add(cells[layout.targetIndex]!, place, this.ids, this.values, this.chunkRows);
+    this.rows++;
     this.chunkRows++;
   }
+
 
   /** The rows gathered since the last take, or null when there are none. */
   take(): PendingChunk | null {
@@ -150,10 +202,13 @@ export class TableBuilder {
   /** Ends the input: refuses an empty table and fixes the task and class order. */
   finish(): FinishedTable {
     if (this.rows === 0 || !this.layout) {
+      if (this.readRows > 0 && this.layout) {
+        throw apiError('DATASET_EMPTY', `Every one of the ${this.readRows} rows has a missing value and was dropped (missing=drop-row)`, { droppedRows: this.readRows });
+      }
       if (this.names) throw apiError('DATASET_HEADER_ONLY', 'The upload names its columns but has no data rows');
       throw apiError('DATASET_EMPTY', 'The upload has no rows');
     }
-    return { layout: this.layout, rows: this.rows, stats: this.stats!.result(), decision: this.targets.decide() };
+    return { layout: this.layout, rows: this.rows, stats: this.stats!.result(), decision: this.targets.decide(), columns: this.columns!.outcome() };
   }
 
   private allocate(layout: Layout): Layout {
@@ -162,6 +217,7 @@ export class TableBuilder {
     this.capacity = rowsPerChunk(features);
     this.allocateChunk(features);
     this.stats = new ColumnStatsAccumulator(features);
+    this.columns = new ColumnTracker(features, this.limits.features);
     return layout;
   }
 
@@ -184,4 +240,19 @@ export class TableBuilder {
       reason: problem.reason,
     });
   }
+}
+
+/** Whether a row has a missing cell (empty, null, NaN, ±Infinity; a feature beyond float32 too): missing=drop-row drops it. */
+function hasMissing(cells: readonly Cell[], targetIndex: number): boolean {
+  for (let c = 0; c < cells.length; c++) {
+    const value = c === targetIndex ? numberOf(cells[c]!) : featureOf(cells[c]!);
+    if (typeof value !== 'number' && value.problem === 'missing') return true;
+  }
+  return false;
+}
+
+/** Why a text cell of a categorical column is missing. */
+function missingReason(cell: Cell): CellProblem {
+  const n = numberOf(cell);
+  return typeof n !== 'number' && n.problem === 'missing' ? n : { problem: 'missing', reason: 'empty' };
 }

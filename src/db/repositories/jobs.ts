@@ -123,6 +123,8 @@ export interface CheckpointSummary {
   epoch: number;
   metric: number | null;
   isBest: boolean;
+  /** The step of the best weights it carries (null: none). */
+  bestStep: number | null;
   isFinal: boolean;
   bytes: number;
   createdAt: Date;
@@ -133,6 +135,22 @@ export async function listCheckpoints(db: Db, tenantId: string, jobId: string): 
   const job = await db.job.findFirst({ where: { id: jobId, tenantId }, select: { id: true } });
   if (!job) return null;
   return db.$queryRaw<CheckpointSummary[]>`
-    SELECT id, attempt, step, epoch, metric, "isBest", "isFinal", octet_length(state)::int AS bytes, "createdAt"
+    SELECT id, attempt, step, epoch, metric, "isBest", "bestStep", "isFinal", octet_length(state)::int AS bytes, "createdAt"
     FROM "Checkpoint" WHERE "jobId" = ${jobId}::uuid ORDER BY step DESC`;
+}
+
+export type DeleteJobOutcome = 'deleted' | 'not-found' | 'active';
+
+/**
+ * Deletes a finished job (succeeded, failed, cancelled, pruned) with its metrics and checkpoints (they cascade in the
+ * same statement: nothing is half-deleted). Its model stays, with `jobId` null (and models promoted from its
+ * checkpoints keep their `promotedFrom.step`, job null). A queued or running job is not deleted ('active'): the
+ * status check and the delete are one statement, so a job that starts meanwhile is never deleted under its worker.
+ */
+export async function deleteJob(db: Db, tenantId: string, id: string): Promise<DeleteJobOutcome> {
+  const deleted = await db.$executeRaw`
+    DELETE FROM "Job" WHERE id = ${id}::uuid AND "tenantId" = ${tenantId}::uuid AND status NOT IN ('queued', 'running')`;
+  if (deleted > 0) return 'deleted';
+  const exists = await db.job.findFirst({ where: { id, tenantId }, select: { id: true } });
+  return exists ? 'active' : 'not-found';
 }

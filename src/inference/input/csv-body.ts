@@ -1,12 +1,12 @@
 /**
- * A text/csv prediction body: comma-separated rows of numbers, one row per record, with an optional header.
- * With a header, columns are matched to the model's features by name (any order, every feature, nothing else); without,
- * values are in the model's feature order. `header` true/false forces the choice; by default the first record is a
+ * A text/csv prediction body: comma-separated rows, one row per record, with an optional header.
+ * With a header, columns are matched to the model's columns by name (any order, every column; others are ignored, or
+ * refused when strict: feature-matrix.ts); without, values are in the model's column order. `header` true/false forces the choice; by default the first record is a
  * header when one of its cells is not a number. Problems name the `row` (0-based data row), the `column` (0-based) and
  * the `line` (1-based line of the text).
  */
 import { CsvError, parse } from 'csv-parse/sync';
-import { checkRowCount, columnOrder, inputProblem, type FeatureMatrix, type InputShape } from './feature-matrix.js';
+import { checkRowCount, columnOrder, emptyMatrix, inputProblem, place, type FeatureMatrix, type InputShape, type Slot } from './feature-matrix.js';
 
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -29,30 +29,48 @@ export function matrixFromCsv(text: string, shape: InputShape, header: boolean |
   // One record beyond the limit (plus a header) is enough to tell that there are too many.
   const records = readRecords(text, shape.maxRows + 2);
   const first = records[0]?.record ?? [];
-  const hasHeader = header ?? first.some((cell) => !DECIMAL.test(cell));
+  const hasHeader = header ?? looksLikeHeader(first, shape);
   const data = hasHeader ? records.slice(1) : records;
-  const d = shape.featureNames.length;
-  const order = hasHeader ? columnOrder(first, shape) : shape.featureNames.map((_, i) => i);
+  const ignored = new Set<string>();
+  const slots: Slot[] = hasHeader ? columnOrder(first, shape, ignored) : [...shape.columns, ...(shape.target ? ['target' as const] : [])];
+  const d = slots.length;
   checkRowCount(data.length, shape);
-  const x = new Float32Array(data.length * d);
+  const m = emptyMatrix(data.length, shape);
   for (let r = 0; r < data.length; r++) {
     const { record, info } = data[r]!;
     if (record.length !== d) {
-      throw inputProblem('width', `Row ${r} (line ${info.lines}) has ${record.length} values; the model takes ${d} (${shape.featureNames.join(', ')})`, {
+      const names = slots.map((s) => (s === null ? '(ignored)' : s === 'target' ? shape.target!.name : s.name));
+      throw inputProblem('width', `Row ${r} (line ${info.lines}) has ${record.length} values; the model takes ${d} (${names.join(', ')})`, {
         row: r, line: info.lines, expected: d, got: record.length,
       });
     }
     for (let c = 0; c < d; c++) {
+      const slot = slots[c]!;
       const cell = record[c]!;
-      const feature = shape.featureNames[order[c]!];
-      const value = DECIMAL.test(cell) ? Number(cell) : NaN;
-      if (Number.isNaN(value) || Math.abs(value) > FLOAT32_MAX) {
-        throw inputProblem(Number.isNaN(value) ? 'not-a-number' : 'out-of-range', `Row ${r} (line ${info.lines}), column ${c} (${feature}): ${JSON.stringify(cell)} is not a float32 number`, {
-          row: r, column: c, line: info.lines, feature,
-        });
+      if (slot !== null && slot !== 'target' && slot.kind === 'numeric') {
+        const value = DECIMAL.test(cell) ? Number(cell) : NaN;
+        if (Number.isNaN(value) || Math.abs(value) > FLOAT32_MAX) {
+          throw inputProblem(Number.isNaN(value) ? 'not-a-number' : 'out-of-range', `Row ${r} (line ${info.lines}), column ${c} (${slot.name}): ${JSON.stringify(cell)} is not a float32 number`, {
+            row: r, column: c, line: info.lines, feature: slot.name,
+          });
+        }
+        m.x[r * shape.features + slot.offset] = value;
+      } else {
+        place(m, shape, slot, r, cell, c, info.lines);
       }
-      x[r * d + order[c]!] = value;
     }
   }
-  return { x, rows: data.length };
+  m.ignoredColumns = [...ignored];
+  return m;
+}
+
+/**
+ * Without `header`: the first record is a header when one of its cells is not a number — and, for a model with text
+ * columns (whose data rows hold text too), when one of its cells is also the name of a column the model takes.
+ */
+function looksLikeHeader(first: readonly string[], shape: InputShape): boolean {
+  if (!first.some((cell) => !DECIMAL.test(cell))) return false;
+  if (!shape.columns.some((c) => c.kind === 'categorical')) return true;
+  const names = new Set(shape.columns.map((c) => c.name));
+  return first.some((cell) => names.has(cell));
 }

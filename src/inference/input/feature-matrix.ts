@@ -3,32 +3,22 @@
  * PREDICT_INPUT_INVALID (400) naming where it is: `row` (0-based data row), `column` (0-based, in the order the input
  * gave the values) and/or `feature` (the name), plus `problem`, a stable slug:
  *   empty, too-many-rows, not-a-row, width, unknown-feature, missing-feature, duplicate-feature, not-a-number,
- *   out-of-range, shape, malformed (CSV syntax).
+ *   out-of-range, shape, malformed (CSV syntax), unknown-category, not-a-category (text columns, ./columns.ts),
+ *   missing-target, unknown-class (evaluation).
  * `out-of-range` is also the answer when a float32 value overflows later, in the model's preprocessing or network
  * (src/routes/models/predict.ts): then `stage` says where ('preprocessing' | 'network').
+ *
+ * Named columns (objects, dataframe_split, columns, CSV with a header) the model does not use are ignored and listed
+ * in `ignoredColumns` — rows may carry the target or an id along — unless the shape is strict, where they are
+ * `unknown-feature`. When a column the model needs is missing and an unknown one is present, the unknown one is
+ * reported (`unknown-feature`: most likely a misspelt name) rather than the missing one.
  */
-import { apiError, type ApiError } from '../../errors.js';
+import { inputProblem, put, putTarget, type ColumnPlan, type FeatureMatrix, type InputShape } from './columns.js';
 
-/** Largest finite float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+export { inputProblem, numberAt, type FeatureMatrix, type InputShape, type Problem } from './columns.js';
 
-export interface InputShape {
-  featureNames: readonly string[];
-  maxRows: number;
-}
-
-export interface FeatureMatrix {
-  x: Float32Array;
-  rows: number;
-}
-
-export type Problem =
-  | 'empty' | 'too-many-rows' | 'not-a-row' | 'width' | 'unknown-feature' | 'missing-feature' | 'duplicate-feature'
-  | 'not-a-number' | 'out-of-range' | 'shape' | 'malformed';
-
-export function inputProblem(problem: Problem, detail: string, fields: Record<string, unknown> = {}): ApiError {
-  return apiError('PREDICT_INPUT_INVALID', detail, { problem, ...fields });
-}
+/** Where a named input column goes: a model column, the target, or nowhere (ignored). */
+export type Slot = ColumnPlan | 'target' | null;
 
 export function checkRowCount(n: number, shape: InputShape): void {
   if (n === 0) throw inputProblem('empty', 'There are no rows to predict');
@@ -37,95 +27,125 @@ export function checkRowCount(n: number, shape: InputShape): void {
   }
 }
 
-/** A JSON value as a float32 feature; throws naming the row and column. */
-export function numberAt(value: unknown, row: number, column: number, feature: string | undefined): number {
-  const where = { row, column, ...(feature !== undefined && { feature }) };
-  if (typeof value !== 'number') {
-    throw inputProblem('not-a-number', `Row ${row}, column ${column}${feature !== undefined ? ` (${feature})` : ''}: ${JSON.stringify(value) ?? String(value)} is not a number`, where);
-  }
-  if (Math.abs(value) > FLOAT32_MAX) throw inputProblem('out-of-range', `Row ${row}, column ${column}: ${value} is beyond the float32 range`, where);
-  return value;
+function expectedNames(shape: InputShape): string {
+  return [...shape.columns.map((c) => c.name), ...(shape.target ? [shape.target.name] : [])].join(', ');
 }
 
-/** Maps the input's column names onto the model's features: for each input column, the feature index. */
-export function columnOrder(columns: readonly unknown[], shape: InputShape, row: number | null = null): number[] {
-  const index = new Map(shape.featureNames.map((name, i) => [name, i]));
-  const seen = new Set<number>();
-  const order = columns.map((name, column) => {
-    const at = typeof name === 'string' ? index.get(name) : undefined;
-    if (at === undefined) {
-      throw inputProblem('unknown-feature', `Unknown feature ${JSON.stringify(name)}; the model's features are ${shape.featureNames.join(', ')}`, {
-        column, feature: name, ...(row !== null && { row }),
-      });
+/** Maps the input's column names onto the model's columns (see the file comment); names of ignored columns go to `ignored`. */
+export function columnOrder(columns: readonly unknown[], shape: InputShape, ignored: Set<string>, row: number | null = null): Slot[] {
+  const index = new Map(shape.columns.map((c) => [c.name, c]));
+  const seen = new Set<string>();
+  const unknown: { column: number; name: unknown }[] = [];
+  const slots = columns.map((name, column): Slot => {
+    if (typeof name === 'string' && shape.target && name === shape.target.name) {
+      if (seen.has(name)) throw inputProblem('duplicate-feature', `Column ${JSON.stringify(name)} is given twice`, { column, feature: name });
+      seen.add(name);
+      return 'target';
     }
-    if (seen.has(at)) throw inputProblem('duplicate-feature', `Feature ${JSON.stringify(name)} is given twice`, { column, feature: name });
-    seen.add(at);
-    return at;
+    const plan = typeof name === 'string' ? index.get(name) : undefined;
+    if (plan === undefined) {
+      unknown.push({ column, name });
+      return null;
+    }
+    if (seen.has(plan.name)) throw inputProblem('duplicate-feature', `Feature ${JSON.stringify(name)} is given twice`, { column, feature: name });
+    seen.add(plan.name);
+    return plan;
   });
-  if (seen.size < shape.featureNames.length) {
-    const missing = shape.featureNames.filter((_, i) => !seen.has(i));
+  const missing = shape.columns.filter((c) => !seen.has(c.name)).map((c) => c.name);
+  if (shape.target && !seen.has(shape.target.name)) missing.push(shape.target.name);
+  const firstUnknown = unknown[0];
+  if (firstUnknown && (missing.length > 0 || shape.strict)) {
+    const { column, name } = firstUnknown;
+    throw inputProblem('unknown-feature', `Unknown feature ${JSON.stringify(name)}; the model's features are ${expectedNames(shape)}`, {
+      column, feature: name, ...(row !== null && { row }),
+    });
+  }
+  if (missing.length > 0) {
     throw inputProblem('missing-feature', `Missing feature${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
       feature: missing[0], missing, ...(row !== null && { row }),
     });
   }
-  return order;
+  for (const { name } of unknown) ignored.add(String(name));
+  return slots;
 }
 
-/** Rows given as arrays of values, in the model's feature order. */
+/** Writes one value of an input column (by its slot) into the matrix (and the targets). */
+export function place(m: FeatureMatrix, shape: InputShape, slot: Slot, row: number, value: unknown, column: number, line?: number): void {
+  if (slot === null) return;
+  if (slot === 'target') putTarget(m.y!, shape.target!, row, value, column);
+  else put(m.x, shape, slot, row, value, column, line);
+}
+
+/** An empty matrix of n rows for the shape. */
+export function emptyMatrix(n: number, shape: InputShape): FeatureMatrix {
+  return { x: new Float32Array(n * shape.features), rows: n, ignoredColumns: [], ...(shape.target && { y: new Float64Array(n) }) };
+}
+
+/** The slots of array rows: the model's columns in order, then the target (labelled rows). */
+function positionalSlots(shape: InputShape): Slot[] {
+  return [...shape.columns, ...(shape.target ? ['target' as const] : [])];
+}
+
+/** Rows given as arrays of values, in the model's column order (labelled rows: the target last). */
 export function fromArrays(rows: readonly unknown[], shape: InputShape): FeatureMatrix {
   checkRowCount(rows.length, shape);
-  const d = shape.featureNames.length;
-  const x = new Float32Array(rows.length * d);
+  const slots = positionalSlots(shape);
+  const d = slots.length;
+  const m = emptyMatrix(rows.length, shape);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     if (!Array.isArray(row)) throw inputProblem('not-a-row', `Row ${r} is not an array of ${d} values`, { row: r });
     if (row.length !== d) {
-      throw inputProblem('width', `Row ${r} has ${row.length} values; the model takes ${d} (${shape.featureNames.join(', ')})`, { row: r, expected: d, got: row.length });
+      throw inputProblem('width', `Row ${r} has ${row.length} values; the model takes ${d} (${expectedNames(shape)})`, { row: r, expected: d, got: row.length });
     }
-    for (let c = 0; c < d; c++) x[r * d + c] = numberAt(row[c], r, c, shape.featureNames[c]);
+    for (let c = 0; c < d; c++) place(m, shape, slots[c]!, r, row[c], c);
   }
-  return { x, rows: rows.length };
+  return m;
 }
 
-/** Rows given as objects keyed by feature name (every feature, nothing else). */
+/** Rows given as objects keyed by column name (every column the model takes; others are ignored, see above). */
 export function fromObjects(rows: readonly unknown[], shape: InputShape): FeatureMatrix {
   checkRowCount(rows.length, shape);
-  const d = shape.featureNames.length;
-  const x = new Float32Array(rows.length * d);
+  const m = emptyMatrix(rows.length, shape);
+  const ignored = new Set<string>();
   let lastKeys: string[] = [];
-  let order: number[] = [];
+  let slots: Slot[] = [];
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
     if (typeof row !== 'object' || row === null || Array.isArray(row)) throw inputProblem('not-a-row', `Row ${r} is not an object keyed by feature name`, { row: r });
     const keys = Object.keys(row);
     // Rows usually list their keys in one order: map them once.
-    if (keys.length !== lastKeys.length || keys.some((k, i) => k !== lastKeys[i])) order = columnOrder(keys, shape, r);
+    if (keys.length !== lastKeys.length || keys.some((k, i) => k !== lastKeys[i])) slots = columnOrder(keys, shape, ignored, r);
     lastKeys = keys;
     const values = row as Record<string, unknown>;
-    for (let c = 0; c < keys.length; c++) x[r * d + order[c]!] = numberAt(values[keys[c]!], r, c, keys[c]);
+    for (let c = 0; c < keys.length; c++) place(m, shape, slots[c]!, r, values[keys[c]!], c);
   }
-  return { x, rows: rows.length };
+  m.ignoredColumns = [...ignored];
+  return m;
 }
 
-/** A table given as column names plus rows of values in that order (dataframe_split, CSV with a header). */
+/** A table given as column names plus rows of values in that order (dataframe_split). */
 export function fromTable(columns: readonly unknown[], data: readonly unknown[], shape: InputShape): FeatureMatrix {
-  const order = columnOrder(columns, shape);
+  const ignored = new Set<string>();
+  const slots = columnOrder(columns, shape, ignored);
   checkRowCount(data.length, shape);
-  const d = shape.featureNames.length;
-  const x = new Float32Array(data.length * d);
+  const m = emptyMatrix(data.length, shape);
+  const d = columns.length;
   for (let r = 0; r < data.length; r++) {
     const row = data[r];
     if (!Array.isArray(row)) throw inputProblem('not-a-row', `Row ${r} is not an array of ${d} values`, { row: r });
     if (row.length !== d) throw inputProblem('width', `Row ${r} has ${row.length} values; the columns are ${columns.length}`, { row: r, expected: d, got: row.length });
-    for (let c = 0; c < d; c++) x[r * d + order[c]!] = numberAt(row[c], r, c, String(columns[c]));
+    for (let c = 0; c < d; c++) place(m, shape, slots[c]!, r, row[c], c);
   }
-  return { x, rows: data.length };
+  m.ignoredColumns = [...ignored];
+  return m;
 }
 
-/** Columns given as {feature: [values]} (MLflow `inputs` as an object). */
+/** Columns given as {name: [values]} (MLflow `inputs` as an object). */
 export function fromColumns(columns: Readonly<Record<string, unknown>>, shape: InputShape): FeatureMatrix {
   const names = Object.keys(columns);
-  const order = columnOrder(names, shape);
+  const ignored = new Set<string>();
+  const slots = columnOrder(names, shape, ignored);
   const lists = names.map((name, c) => {
     const list = columns[name];
     if (!Array.isArray(list)) throw inputProblem('shape', `Column ${JSON.stringify(name)} is not an array of values`, { column: c, feature: name });
@@ -136,11 +156,11 @@ export function fromColumns(columns: Readonly<Record<string, unknown>>, shape: I
     if (list.length !== n) throw inputProblem('shape', `Column ${JSON.stringify(names[c])} has ${list.length} values, column ${JSON.stringify(names[0])} ${n}`, { column: c, feature: names[c] });
   });
   checkRowCount(n, shape);
-  const d = shape.featureNames.length;
-  const x = new Float32Array(n * d);
-  for (let c = 0; c < d; c++) {
+  const m = emptyMatrix(n, shape);
+  for (let c = 0; c < names.length; c++) {
     const list = lists[c]!;
-    for (let r = 0; r < n; r++) x[r * d + order[c]!] = numberAt(list[r], r, c, names[c]);
+    for (let r = 0; r < n; r++) place(m, shape, slots[c]!, r, list[r], c);
   }
-  return { x, rows: n };
+  m.ignoredColumns = [...ignored];
+  return m;
 }

@@ -9,12 +9,20 @@ import { EXAMPLES, isExampleName } from '../../datasets/examples/index.js';
 import { saveDataset } from '../../datasets/store.js';
 import { apiError } from '../../errors.js';
 import { DatasetSchema, ExampleParams, ExampleQuery, datasetJson } from './schemas.js';
+import { example } from '../../http/openapi-docs.js';
+import { DATASET_EXAMPLE } from '../../http/openapi-examples.js';
 
 export async function exampleRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { db, config } = app.services;
 
-  app.post('/examples/:name', { schema: { params: ExampleParams, querystring: ExampleQuery, response: { 201: DatasetSchema } } }, async (request, reply) => {
+  app.post('/examples/:name', {
+    schema: {
+      summary: 'Create a dataset from a bundled example (mnist, iris)', tags: ['datasets'], params: ExampleParams, querystring: ExampleQuery,
+      response: { 201: example(DatasetSchema, { ...DATASET_EXAMPLE, name: 'iris', source: 'example', sourceParams: { example: 'iris' } }) },
+      errors: ['EXAMPLE_NOT_FOUND', 'TENANT_STORAGE_FULL'],
+    },
+  }, async (request, reply) => {
     const example = request.params.name;
     if (!isExampleName(example)) {
       const available = Object.keys(EXAMPLES);

@@ -24,10 +24,11 @@ export async function ingestUpload(pool: UploadPool, db: Db, tenantId: string, s
         ...(format === 'csv' && csv),
         ...(options.target !== undefined && { target: options.target }),
         ...(options.task !== undefined && { task: options.task }),
+        ...(options.missing !== undefined && { missing: options.missing }),
       },
     },
     readTable(format, source.bytes, csv),
-    { target: options.target, task: options.task },
+    { target: options.target, task: options.task, missing: options.missing },
     { rows: limits.datasetRows, features: limits.datasetFeatures, classes: limits.classes, tenantBytes: limits.tenantDatasetBytes },
     source.beforeCommit ? { beforeCommit: source.beforeCommit } : {},
   );

@@ -12,6 +12,8 @@ import { tenantOf } from '../../auth/plugin.js';
 import { deleteDataset, getDataset, listDatasets, readRows } from '../../datasets/queries.js';
 import { apiError } from '../../errors.js';
 import { DatasetListSchema, DatasetSchema, IdParams, ListQuery, RowsQuery, RowsSchema, datasetJson, summaryJson } from './schemas.js';
+import { example, NoContent } from '../../http/openapi-docs.js';
+import { DATASET_EXAMPLE, DATASET_SUMMARY_EXAMPLE, ROWS_EXAMPLE } from '../../http/openapi-examples.js';
 
 /** Largest preview, in values (rows × features): keeps a response of a wide dataset to a few MB. */
 export const MAX_PREVIEW_VALUES = 100_000;
@@ -20,16 +22,28 @@ export async function readRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = app.services;
 
-  app.get('/', { schema: { querystring: ListQuery, response: { 200: DatasetListSchema } } }, async (request) => {
+  app.get('/', {
+    schema: {
+      summary: 'List datasets, newest first', tags: ['datasets'], querystring: ListQuery,
+      response: { 200: example(DatasetListSchema, { items: [DATASET_SUMMARY_EXAMPLE], nextCursor: null }) }, errors: [],
+    },
+  }, async (request) => {
     const page = await listDatasets(db, tenantOf(request).id, request.query);
     return { items: page.items.map(summaryJson), nextCursor: page.nextCursor };
   });
 
-  app.get('/:id', { schema: { params: IdParams, response: { 200: DatasetSchema } } }, async (request) =>
+  app.get('/:id', {
+    schema: { summary: "A dataset's metadata and statistics", tags: ['datasets'], params: IdParams, response: { 200: example(DatasetSchema, DATASET_EXAMPLE) }, errors: ['DATASET_NOT_FOUND'] },
+  }, async (request) =>
     datasetJson(await getDataset(db, tenantOf(request).id, request.params.id)),
   );
 
-  app.get('/:id/rows', { schema: { params: IdParams, querystring: RowsQuery, response: { 200: RowsSchema } } }, async (request) => {
+  app.get('/:id/rows', {
+    schema: {
+      summary: 'Preview stored rows (0-based)', tags: ['datasets'], params: IdParams, querystring: RowsQuery,
+      response: { 200: example(RowsSchema, ROWS_EXAMPLE) }, errors: ['DATASET_NOT_FOUND'],
+    },
+  }, async (request) => {
     const { offset, limit } = request.query;
     const meta = await getDataset(db, tenantOf(request).id, request.params.id);
     if (limit * meta.features > MAX_PREVIEW_VALUES) {
@@ -50,7 +64,9 @@ export async function readRoutes(parent: FastifyInstance): Promise<void> {
     return { offset, total: meta.rows, featureNames: meta.featureNames, targetName: meta.targetName, items };
   });
 
-  app.delete('/:id', { schema: { params: IdParams, response: { 204: Type.Null() } } }, async (request, reply) => {
+  app.delete('/:id', {
+    schema: { summary: 'Delete a dataset', tags: ['datasets'], params: IdParams, response: { 204: NoContent }, errors: ['DATASET_NOT_FOUND', 'DATASET_IN_USE'] },
+  }, async (request, reply) => {
     await deleteDataset(db, tenantOf(request).id, request.params.id);
     return reply.code(204).send(null);
   });

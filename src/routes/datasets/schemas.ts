@@ -1,10 +1,28 @@
 /** Request and response schemas of /v1/datasets, and the JSON form of a dataset. */
 import { Type, type Static } from 'typebox';
 import type { DatasetSummary } from '../../datasets/queries.js';
+import { categoricalSummary } from '../../datasets/encoding.js';
 import type { DatasetMeta } from '../../datasets/types.js';
 import type { SyntheticKind } from '../../datasets/synthetic/index.js';
 
 const Stats = Type.Object({ mean: Type.Number(), std: Type.Number(), min: Type.Number(), max: Type.Number() });
+
+/** A text column, one-hot encoded into one feature per category (src/datasets/encoding.ts). */
+export const CategoricalColumnSchema = Type.Object({
+  column: Type.String(),
+  /** Learned at upload from every row; ordered like class names (numbers ascending, otherwise natural order). */
+  categories: Type.Array(Type.String()),
+  /** The stored features it became, `column=category`, in the order of `categories`. */
+  features: Type.Array(Type.String()),
+});
+
+/** What the upload's `missing` option did. */
+export const MissingSummarySchema = Type.Object({
+  strategy: Type.Union([Type.Literal('error'), Type.Literal('mean'), Type.Literal('median'), Type.Literal('drop-row')]),
+  droppedRows: Type.Integer(),
+  /** Columns with imputed cells: how many, and the value used (mean/median, or the most frequent category). */
+  imputed: Type.Array(Type.Object({ column: Type.String(), cells: Type.Integer(), value: Type.Union([Type.Number(), Type.String()]) })),
+});
 
 export const DatasetSchema = Type.Object({
   id: Type.String({ format: 'uuid' }),
@@ -23,6 +41,9 @@ export const DatasetSchema = Type.Object({
   byteSize: Type.Integer(),
   contentHash: Type.String(),
   chunkCount: Type.Integer(),
+  /** Text columns and their one-hot features; [] when every column is numeric. */
+  categoricalColumns: Type.Array(CategoricalColumnSchema),
+  missing: MissingSummarySchema,
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type DatasetJson = Static<typeof DatasetSchema>;
@@ -88,6 +109,7 @@ export const UploadQuery = Type.Object({
   target: Type.Optional(Type.String()),
   task: Type.Optional(Type.String()),
   format: Type.Optional(Type.String()),
+  missing: Type.Optional(Type.String()),
 });
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
@@ -125,7 +147,13 @@ export const ExampleParams = Type.Object({ name: Type.String({ maxLength: 100 })
 export const ExampleQuery = Type.Object({ name: Type.Optional(Name) });
 
 export function datasetJson(meta: DatasetMeta): DatasetJson {
-  return { ...meta, createdAt: meta.createdAt.toISOString() };
+  const { encoding, ...rest } = meta;
+  return {
+    ...rest,
+    categoricalColumns: categoricalSummary(encoding),
+    missing: encoding?.missing ?? { strategy: 'error', droppedRows: 0, imputed: [] },
+    createdAt: meta.createdAt.toISOString(),
+  };
 }
 
 export function summaryJson(summary: DatasetSummary): DatasetSummaryJson {

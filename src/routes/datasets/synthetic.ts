@@ -12,12 +12,21 @@ import { SYNTHETIC, generateSynthetic, syntheticRows, type SyntheticParams } fro
 import { apiError } from '../../errors.js';
 import type { Config } from '../../config.js';
 import { DatasetSchema, SyntheticBody, datasetJson, type SyntheticBodyJson } from './schemas.js';
+import { example } from '../../http/openapi-docs.js';
+import { DATASET_EXAMPLE } from '../../http/openapi-examples.js';
 
 export async function syntheticRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { db, config } = app.services;
 
-  app.post('/synthetic', { schema: { body: SyntheticBody, response: { 201: DatasetSchema } } }, async (request, reply) => {
+  app.post('/synthetic', {
+    schema: {
+      summary: 'Generate a synthetic dataset (spiral, circles, xor, moons, blobs, sine)', tags: ['datasets'],
+      body: example(SyntheticBody, { kind: 'spiral', n: 100, classes: 3, noise: 0.2, seed: 42 }),
+      response: { 201: example(DatasetSchema, DATASET_EXAMPLE) },
+      errors: ['DATASET_TOO_MANY_CLASSES', 'DATASET_TOO_MANY_ROWS', 'TENANT_STORAGE_FULL'],
+    },
+  }, async (request, reply) => {
     const body = request.body;
     const params = syntheticParams(body, config.limits);
     const seed = body.seed ?? randomInt(2 ** 32 - 1);

@@ -7,10 +7,15 @@
  *   delimiter  CSV only: one character, or "tab". Default ","
  *   target     the target column: a column name, or a 0-based index. Default: the last column
  *   task       classification | regression. Default: inferred (text or at most 32 distinct integers → classification)
+ *   missing    error | mean | median | drop-row: what a missing feature value (empty, null, NaN, ±Infinity) does. error
+ *              (default) refuses the upload; mean / median impute a numeric column's mean / median over its present
+ *              values and a text column's most frequent category; drop-row drops the row (a missing target too).
  * Unknown keys and bad values are VALIDATION_FAILED, never ignored.
  */
 import { apiError } from '../../errors.js';
+import { MISSING_STRATEGIES, type MissingStrategy } from '../../datasets/encoding.js';
 import type { DatasetTask } from '../../datasets/types.js';
+import { nearest } from '../../http/validation-messages.js';
 
 export type UploadFormat = 'csv' | 'json';
 
@@ -21,11 +26,12 @@ export interface UploadOptions {
   delimiter?: string;
   target?: string;
   task?: DatasetTask;
+  missing?: MissingStrategy;
 }
 
 type Problem = { path: string; message: string };
 
-const KEYS = ['name', 'format', 'header', 'delimiter', 'target', 'task'] as const;
+const KEYS = ['name', 'format', 'header', 'delimiter', 'target', 'task', 'missing'] as const;
 
 export function parseUploadOptions(raw: Readonly<Record<string, string | undefined>>, where: 'querystring' | 'form'): UploadOptions {
   const problems: Problem[] = [];
@@ -34,7 +40,8 @@ export function parseUploadOptions(raw: Readonly<Record<string, string | undefin
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
     if (!(KEYS as readonly string[]).includes(key)) {
-      bad(key, `is not an upload option (${KEYS.join(', ')})`);
+      const near = nearest(key, KEYS);
+      bad(key, `is not an upload option${near ? `; did you mean \`${near}\`?` : ''} (${KEYS.join(', ')})`);
       continue;
     }
     switch (key as (typeof KEYS)[number]) {
@@ -63,6 +70,10 @@ export function parseUploadOptions(raw: Readonly<Record<string, string | undefin
       case 'task':
         if (value === 'classification' || value === 'regression') options.task = value;
         else bad(key, 'must be classification or regression');
+        break;
+      case 'missing':
+        if ((MISSING_STRATEGIES as readonly string[]).includes(value)) options.missing = value as MissingStrategy;
+        else bad(key, `must be one of ${MISSING_STRATEGIES.join(', ')}`);
         break;
     }
   }

@@ -15,6 +15,11 @@ import { ingestUpload } from './ingest-upload.js';
 import { DatasetSchema, UploadQuery, datasetJson } from './schemas.js';
 import { parseUploadOptions } from './upload-options.js';
 import { RAW_TYPES, uploadSource } from './upload-source.js';
+import { example } from '../../http/openapi-docs.js';
+import { DATASET_EXAMPLE } from '../../http/openapi-examples.js';
+
+/** What POST /v1/datasets accepts (also named by its 415 answers). */
+export const UPLOAD_CONTENT_TYPES = ['text/csv', 'application/json', 'multipart/form-data'] as const;
 
 export async function uploadRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
@@ -28,10 +33,24 @@ export async function uploadRoutes(parent: FastifyInstance): Promise<void> {
   for (const type of Object.keys(RAW_TYPES)) app.addContentTypeParser(type, (_request, payload, done) => done(null, payload));
   app.addContentTypeParser('*', (request, _payload, done) => {
     const given = request.headers['content-type'] ?? 'none';
-    done(apiError('UNSUPPORTED_MEDIA_TYPE', `Content type ${given} is not accepted; send text/csv, application/json or multipart/form-data`, { contentType: given }));
+    done(apiError('UNSUPPORTED_MEDIA_TYPE', `Content type ${given.slice(0, 100)} is not accepted; POST /v1/datasets takes ${UPLOAD_CONTENT_TYPES.join(', ')}`, {
+      contentType: given.slice(0, 100), accepted: UPLOAD_CONTENT_TYPES,
+    }));
   });
 
-  app.post('/', { schema: { querystring: UploadQuery, response: { 201: DatasetSchema } } }, async (request, reply) => {
+  app.post('/', {
+    schema: {
+      summary: 'Upload a dataset (CSV or JSON, raw or multipart), streamed',
+      description: 'Body: `text/csv`, `application/json` (an array of row objects, or `{"columns", "data"}`), or `multipart/form-data` '
+        + 'with the options as fields before one file. Options (query or form fields): name, header, delimiter, target, task, format. '
+        + 'Rows are 0-based data rows; CSV problems also give the file `line`. Nothing is stored unless the whole upload is valid.',
+      tags: ['datasets'],
+      consumes: UPLOAD_CONTENT_TYPES,
+      querystring: UploadQuery,
+      response: { 201: example(DatasetSchema, DATASET_EXAMPLE) },
+      errors: ['DATASET_EMPTY', 'DATASET_HEADER_ONLY', 'DATASET_RAGGED_ROW', 'DATASET_NON_NUMERIC', 'DATASET_MISSING_VALUE', 'DATASET_TARGET_NOT_FOUND', 'DATASET_SINGLE_CLASS', 'DATASET_TOO_MANY_CLASSES', 'DATASET_TOO_MANY_ROWS', 'DATASET_TOO_MANY_FEATURES', 'DATASET_MALFORMED', 'TENANT_STORAGE_FULL'],
+    },
+  }, async (request, reply) => {
     const tenant = tenantOf(request);
     try {
       const source = await uploadSource(request, parseUploadOptions(request.query, 'querystring'), limits.uploadBytes);

@@ -14,7 +14,10 @@ import { submitJob } from '../../jobs/submit.js';
 import {
   CheckpointList, DryRunView, JobList, JobParams, JobView, ListQuery, MetricColumns, MetricsQuery, SubmitQuery,
 } from './schemas.js';
+import { jobLifecycleRoutes } from './lifecycle.js';
 import { checkpointList, decodeCursor, dryRunView, encodeCursor, jobView, metricColumns } from './views.js';
+import { example } from '../../http/openapi-docs.js';
+import { CHECKPOINTS_EXAMPLE, DRY_RUN_EXAMPLE, JOB_EXAMPLE, JOB_SPEC_EXAMPLE, METRICS_EXAMPLE } from '../../http/openapi-examples.js';
 
 export async function jobRoutes(fastify: FastifyInstance): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -23,40 +26,71 @@ export async function jobRoutes(fastify: FastifyInstance): Promise<void> {
   const notFound = (id: string) => apiError('JOB_NOT_FOUND', `No job ${id}`, { jobId: id });
 
   app.post('/', {
-    schema: { querystring: SubmitQuery, body: JobSpecBodySchema, response: { 200: DryRunView, 201: JobView } },
+    schema: {
+      summary: 'Submit a training job (or plan it: ?dryRun=true)',
+      description: 'The body is the job spec; everything but `datasetId` has a default. 201 with the queued job; with `?dryRun=true`, '
+        + '200 with the layer table, parameter count and step counts, nothing queued.',
+      tags: ['jobs'],
+      querystring: SubmitQuery,
+      body: example(JobSpecBodySchema, JOB_SPEC_EXAMPLE),
+      response: { 200: example(DryRunView, DRY_RUN_EXAMPLE), 201: example(JobView, { ...JOB_EXAMPLE, status: 'queued', worker: null, startedAt: null }) },
+      errors: ['DATASET_NOT_FOUND', 'MODEL_NOT_FOUND', 'JOB_SPEC_INVALID', 'JOB_TOO_LARGE', 'TENANT_QUEUE_FULL'],
+    },
   }, async (request, reply) => {
     const submitted = await submitJob(services, tenantOf(request).id, request.body, request.query.dryRun ?? false, request.log);
     if (submitted.kind === 'dry-run') return reply.code(200).send(dryRunView(submitted.plan));
     return reply.code(201).header('location', `/v1/jobs/${submitted.job.id}`).send(jobView(submitted.job));
   });
 
-  app.get('/', { schema: { querystring: ListQuery, response: { 200: JobList } } }, async (request) => {
+  app.get('/', {
+    schema: {
+      summary: 'List jobs, newest first', tags: ['jobs'], querystring: ListQuery,
+      response: { 200: example(JobList, { items: [JOB_EXAMPLE], nextCursor: null }) }, errors: [],
+    },
+  }, async (request) => {
     const { status, datasetId, limit, cursor } = request.query;
     const page = await listJobs(services.db, tenantOf(request).id, { status, datasetId }, limit ?? 20, cursor ? decodeCursor(cursor) : null);
     return { items: page.items.map(jobView), nextCursor: page.next ? encodeCursor(page.next) : null };
   });
 
-  app.get('/:id', { schema: { params: JobParams, response: { 200: JobView } } }, async (request) => {
+  app.get('/:id', {
+    schema: { summary: "A job: status, progress, metrics, warnings", tags: ['jobs'], params: JobParams, response: { 200: example(JobView, JOB_EXAMPLE) }, errors: ['JOB_NOT_FOUND'] },
+  }, async (request) => {
     const job = await getJob(services.db, tenantOf(request).id, request.params.id);
     if (!job) throw notFound(request.params.id);
     return jobView(job);
   });
 
-  app.get('/:id/metrics', { schema: { params: JobParams, querystring: MetricsQuery, response: { 200: MetricColumns } } }, async (request) => {
+  app.get('/:id/metrics', {
+    schema: {
+      summary: 'The learning curve, as columns', tags: ['jobs'], params: JobParams, querystring: MetricsQuery,
+      response: { 200: example(MetricColumns, METRICS_EXAMPLE) }, errors: ['JOB_NOT_FOUND'],
+    },
+  }, async (request) => {
     const since = request.query.since ?? -1;
     const rows = await listMetrics(services.db, tenantOf(request).id, request.params.id, since, request.query.limit ?? 1000);
     if (!rows) throw notFound(request.params.id);
     return metricColumns(request.params.id, rows, since);
   });
 
-  app.get('/:id/checkpoints', { schema: { params: JobParams, response: { 200: CheckpointList } } }, async (request) => {
+  app.get('/:id/checkpoints', {
+    schema: { summary: "A job's kept checkpoints", tags: ['jobs'], params: JobParams, response: { 200: example(CheckpointList, CHECKPOINTS_EXAMPLE) }, errors: ['JOB_NOT_FOUND'] },
+  }, async (request) => {
     const items = await listCheckpoints(services.db, tenantOf(request).id, request.params.id);
     if (!items) throw notFound(request.params.id);
     return checkpointList(items);
   });
 
-  app.post('/:id/cancel', { schema: { params: JobParams, response: { 200: JobView, 202: JobView } } }, async (request, reply) => {
+  app.post('/:id/cancel', {
+    schema: {
+      summary: 'Cancel a job (200 at once when queued, 202 while the worker stops)', tags: ['jobs'], params: JobParams,
+      response: { 200: example(JobView, { ...JOB_EXAMPLE, status: 'cancelled' }), 202: example(JobView, { ...JOB_EXAMPLE, cancelRequested: true }) },
+      errors: ['JOB_NOT_FOUND', 'JOB_NOT_CANCELLABLE'],
+    },
+  }, async (request, reply) => {
     const { job, accepted } = await cancelJob(services, tenantOf(request).id, request.params.id, request.log);
     return reply.code(accepted ? 202 : 200).send(jobView(job));
   });
+
+  await app.register(jobLifecycleRoutes);
 }

@@ -8,7 +8,8 @@ const NullableNumber = Nullable(Type.Number());
 const Json = Type.Unknown();
 const Timestamp = Type.String({ format: 'date-time' });
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+/** `pruned`: stopped early by its sweep's ASHA pruning (failure.code PRUNED, failure.reason says why). */
+export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'pruned'] as const;
 
 export const JobParams = Type.Object({ id: Uuid });
 
@@ -59,6 +60,8 @@ export const JobView = Type.Object({
   warnings: Type.Array(JobWarningView),
   failure: Nullable(Type.Object({ code: Nullable(Type.String()), reason: Type.String() })),
   modelId: Nullable(Uuid),
+  /** The sweep this job is a trial of: its id, the trial's index and the parameter values it was given (by spec path). */
+  sweep: Nullable(Type.Object({ id: Uuid, trial: Type.Integer(), parameters: Type.Record(Type.String(), Json) })),
   worker: Nullable(Type.Object({ id: Type.String(), leaseExpiresAt: Nullable(Timestamp) })),
   spec: Json,
   createdAt: Timestamp,
@@ -117,7 +120,9 @@ export const CheckpointList = Type.Object({
     step: Type.Integer(),
     epoch: Type.Integer(),
     metric: NullableNumber,
+    /** It carries the job's best weights (those of step `bestStep`): promote it to keep them. */
     isBest: Type.Boolean(),
+    bestStep: Nullable(Type.Integer()),
     isFinal: Type.Boolean(),
     bytes: Type.Integer(),
     createdAt: Timestamp,

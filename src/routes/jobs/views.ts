@@ -27,6 +27,7 @@ export function jobView(row: JobRow): JobView {
     warnings: parseWarnings(row.warnings),
     failure: row.failureReason && row.status !== 'succeeded' ? { code: row.failureCode, reason: row.failureReason } : null,
     modelId: row.model?.id ?? null,
+    sweep: row.sweepId ? { id: row.sweepId, trial: row.sweepTrial ?? 0, parameters: (row.sweepParameters ?? {}) as Record<string, unknown> } : null,
     worker: row.leaseOwner ? { id: row.leaseOwner, leaseExpiresAt: iso(row.leaseExpiresAt) } : null,
     spec: row.spec,
     createdAt: row.createdAt.toISOString(),

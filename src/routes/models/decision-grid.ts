@@ -8,7 +8,9 @@ import { apiError } from '../../errors.js';
 import { decisionGrid } from '../../inference/decision-grid.js';
 import { NonFiniteError } from '../../inference/predict.js';
 import { modelNotFound } from './read.js';
-import { IdParams } from './schemas.js';
+import { DecisionGridSchema, IdParams } from './schemas.js';
+import { example } from '../../http/openapi-docs.js';
+import { DECISION_GRID_EXAMPLE } from '../../http/openapi-examples.js';
 
 /** Largest grid: MAX_RESOLUTION² points. */
 export const MAX_RESOLUTION = 200;
@@ -22,7 +24,12 @@ export async function decisionGridRoutes(parent: FastifyInstance): Promise<void>
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { models } = app.services;
 
-  app.get('/:id/decision-grid', { schema: { params: IdParams, querystring: GridQuery } }, async (request) => {
+  app.get('/:id/decision-grid', {
+    schema: {
+      summary: "A 2-input model's decision regions on a grid", tags: ['models'], params: IdParams, querystring: GridQuery,
+      response: { 200: example(DecisionGridSchema, DECISION_GRID_EXAMPLE) }, errors: ['MODEL_NOT_FOUND', 'MODEL_NOT_2D', 'MODEL_OVERFLOW'],
+    },
+  }, async (request) => {
     const { id } = request.params;
     const model = isUuid(id) ? await models.get(tenantOf(request).id, id) : null;
     if (!model) throw modelNotFound(id);
@@ -38,6 +45,6 @@ export async function decisionGridRoutes(parent: FastifyInstance): Promise<void>
         point: error.row, stage: error.stage, ...(error.feature !== null && { feature: model.featureNames[error.feature] }),
       });
     });
-    return { modelId: model.id, task: model.task, featureNames: model.featureNames, classNames: model.classNames, ...grid };
+    return { modelId: model.id, task: model.task, featureNames: [...model.featureNames], classNames: [...model.classNames], ...grid };
   });
 }

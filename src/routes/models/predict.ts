@@ -7,28 +7,60 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { tenantOf } from '../../auth/plugin.js';
 import { isUuid } from '../../datasets/ids.js';
 import { matrixFromCsv } from '../../inference/input/csv-body.js';
 import { matrixFromJson } from '../../inference/input/json-body.js';
-import { inputProblem, type FeatureMatrix } from '../../inference/input/feature-matrix.js';
+import type { TargetPlan } from '../../inference/input/columns.js';
+import { inputProblem, type FeatureMatrix, type InputShape } from '../../inference/input/feature-matrix.js';
 import type { LoadedModel } from '../../inference/loaded-model.js';
 import { forward, NonFiniteError, readPrediction, type Prediction } from '../../inference/predict.js';
 import { modelNotFound } from './read.js';
-import { IdParams } from './schemas.js';
+import { IdParams, PredictionsSchema } from './schemas.js';
+import { example } from '../../http/openapi-docs.js';
+import { PREDICTION_EXAMPLE, PREDICT_BODY_EXAMPLE } from '../../http/openapi-examples.js';
 
-const PredictQuery = Type.Object({
+export const PredictQuery = Type.Object({
   /** text/csv only: whether the first record is a header (default: when one of its cells is not a number). */
   header: Type.Optional(Type.Boolean()),
+  strict: Type.Optional(Type.Boolean({ description: 'Named columns the model does not use are a 400 (`unknown-feature`) instead of being ignored. Default false' })),
+  unknownCategory: Type.Optional(Type.Union([Type.Literal('zeros'), Type.Literal('error')], {
+    description: 'A category of a text column the model never saw: an all-zeros one-hot (default) or a 400 (`unknown-category`)',
+  })),
 });
 
-/** A CSV body stays text until the handler knows the model's features. */
-class CsvText {
+export type PredictOptions = Static<typeof PredictQuery>;
+
+/** A CSV body stays text until the handler knows the model's columns. */
+export class CsvText {
   constructor(readonly text: string) {}
 }
 
-export async function predictRoutes(parent: FastifyInstance): Promise<void> {
+/** The shape of a model's input rows (labelled rows with `target`). */
+export function inputShape(model: LoadedModel, maxRows: number, options: PredictOptions, target?: TargetPlan): InputShape {
+  return {
+    columns: model.inputColumns, features: model.featureNames.length, maxRows, strict: options.strict === true,
+    unknownCategory: options.unknownCategory ?? 'zeros', ...(target && { target }),
+  };
+}
+
+/** A request body (JSON forms or CSV text) as a feature matrix. */
+export function readInput(body: unknown, shape: InputShape, header: boolean | undefined): FeatureMatrix {
+  return body instanceof CsvText ? matrixFromCsv(body.text, shape, header) : matrixFromJson(body, shape);
+}
+
+/** The x-ignored-columns header: the ignored names, URI-encoded, comma-separated. */
+export function ignoredColumnsHeader(names: readonly string[]): string {
+  return names.map((n) => encodeURIComponent(n)).join(',');
+}
+
+/** Registered again under /by-name (src/routes/models/registry.ts): `:id` is then `name@alias`, resolved by this. */
+export interface PredictRouteOptions {
+  resolveModelId?: (tenantId: string, segment: string) => Promise<string | null>;
+}
+
+export async function predictRoutes(parent: FastifyInstance, options: PredictRouteOptions = {}): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { models, config } = app.services;
 
@@ -36,19 +68,37 @@ export async function predictRoutes(parent: FastifyInstance): Promise<void> {
     done(null, new CsvText(body as string));
   });
 
-  app.post('/:id/predict', { schema: { params: IdParams, querystring: PredictQuery } }, async (request) => {
+  app.post('/:id/predict', {
+    schema: {
+      summary: 'Predict with a model',
+      description: 'Rows as JSON (`[[…]]`, `{"rows"}`, `{"instances"}`, `{"inputs"}`, `{"dataframe_split"}`, `{"dataframe_records"}`; arrays in the '
+        + "model's feature order or objects by feature name) or as text/csv; at most MAX_PREDICT_ROWS rows.",
+      tags: ['models'],
+      params: IdParams,
+      querystring: PredictQuery,
+      consumes: ['application/json', 'text/csv'],
+      body: example(Type.Unknown({ description: 'The rows (see above)' }), PREDICT_BODY_EXAMPLE),
+      response: { 200: example(PredictionsSchema, PREDICTION_EXAMPLE) },
+      errors: ['MODEL_NOT_FOUND', 'PREDICT_INPUT_INVALID'],
+    },
+  }, async (request, reply) => {
     const { id } = request.params;
-    const model = isUuid(id) ? await models.get(tenantOf(request).id, id) : null;
+    const modelId = options.resolveModelId ? await options.resolveModelId(tenantOf(request).id, id) : id;
+    const model = modelId && isUuid(modelId) ? await models.get(tenantOf(request).id, modelId) : null;
     if (!model) throw modelNotFound(id);
-    const shape = { featureNames: model.featureNames, maxRows: config.limits.predictRows };
-    const body: unknown = request.body;
-    const input: FeatureMatrix = body instanceof CsvText ? matrixFromCsv(body.text, shape, request.query.header) : matrixFromJson(body, shape);
-    const out = await forward(model, input.x, input.rows).catch((error: unknown) => {
-      throw error instanceof NonFiniteError ? overflowProblem(model, error) : error;
-    });
+    const input = readInput(request.body, inputShape(model, config.limits.predictRows, request.query), request.query.header);
+    const out = await forwardOrProblem(model, input);
     const predictions = new Array<Prediction>(input.rows);
     for (let i = 0; i < input.rows; i++) predictions[i] = readPrediction(model, out, i);
-    return { modelId: model.id, task: model.task, rows: input.rows, predictions };
+    if (input.ignoredColumns.length > 0) reply.header('x-ignored-columns', ignoredColumnsHeader(input.ignoredColumns));
+    return { modelId: model.id, task: model.task, rows: input.rows, ignoredColumns: input.ignoredColumns, predictions };
+  });
+}
+
+/** The network's outputs for the input; an overflow is a 400 (below). */
+export async function forwardOrProblem(model: LoadedModel, input: FeatureMatrix): Promise<Float32Array> {
+  return forward(model, input.x, input.rows).catch((error: unknown) => {
+    throw error instanceof NonFiniteError ? overflowProblem(model, error) : error;
   });
 }
 

@@ -9,6 +9,8 @@ import { isUuid } from '../../datasets/ids.js';
 import { deleteModel, getModelInfo, listModels, type ModelCursor } from '../../db/repositories/models.js';
 import { apiError } from '../../errors.js';
 import { IdParams, ListQuery, ModelListSchema, ModelSchema, modelJson, summaryJson } from './schemas.js';
+import { example, NoContent } from '../../http/openapi-docs.js';
+import { MODEL_EXAMPLE, MODEL_SUMMARY_EXAMPLE } from '../../http/openapi-examples.js';
 
 function encodeCursor(c: ModelCursor): string {
   return Buffer.from(`${c.createdAt.toISOString()}|${c.id}`, 'utf8').toString('base64url');
@@ -31,25 +33,34 @@ export async function readRoutes(parent: FastifyInstance): Promise<void> {
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { db, models } = app.services;
 
-  app.get('/', { schema: { querystring: ListQuery, response: { 200: ModelListSchema } } }, async (request) => {
+  app.get('/', {
+    schema: {
+      summary: 'List models, newest first', tags: ['models'], querystring: ListQuery,
+      response: { 200: example(ModelListSchema, { items: [MODEL_SUMMARY_EXAMPLE], nextCursor: null }) }, errors: [],
+    },
+  }, async (request) => {
     const { limit, cursor } = request.query;
     const page = await listModels(db, tenantOf(request).id, limit, cursor === undefined ? null : decodeCursor(cursor));
     return { items: page.items.map(summaryJson), nextCursor: page.next && encodeCursor(page.next) };
   });
 
-  app.get('/:id', { schema: { params: IdParams, response: { 200: ModelSchema } } }, async (request) => {
+  app.get('/:id', {
+    schema: { summary: 'Read a model', tags: ['models'], params: IdParams, response: { 200: example(ModelSchema, MODEL_EXAMPLE) }, errors: ['MODEL_NOT_FOUND'] },
+  }, async (request) => {
     const { id } = request.params;
     const model = isUuid(id) ? await getModelInfo(db, tenantOf(request).id, id) : null;
     if (!model) throw modelNotFound(id);
     return modelJson(model);
   });
 
-  app.delete('/:id', { schema: { params: IdParams } }, async (request, reply) => {
+  app.delete('/:id', {
+    schema: { summary: 'Delete a model', tags: ['models'], params: IdParams, response: { 204: NoContent }, errors: ['MODEL_NOT_FOUND', 'MODEL_IN_USE'] },
+  }, async (request, reply) => {
     const { id } = request.params;
     const outcome = isUuid(id) ? await deleteModel(db, tenantOf(request).id, id) : 'not-found';
     if (outcome === 'not-found') throw modelNotFound(id);
     if (outcome === 'in-use') throw apiError('MODEL_IN_USE', `A queued or running job warm-starts from model ${id}; cancel it or wait for it to finish`);
     await models.invalidate(id);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 }

@@ -2,7 +2,9 @@
 import { Type, type Static } from 'typebox';
 import type { ModelInfo } from '../../db/repositories/models.js';
 import { describeNetwork } from '../../engine/spec.js';
+import { categoricalSummary, readEncoding } from '../../datasets/encoding.js';
 import type { FittedPreprocessing } from '../../engine/preprocessing.js';
+import { CategoricalColumnSchema, MissingSummarySchema } from '../datasets/schemas.js';
 import { networkSpecOf, readArtifactSpec } from '../../models/artifact.js';
 
 export const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
@@ -24,9 +26,16 @@ export const ModelSummarySchema = Type.Object({
   inputs: Type.Integer(),
   /** Number of classes; 0 for regression. */
   classes: Type.Integer(),
-  /** The job that trained it; null for imported models (or once the job is gone). */
+  /** The job that trained it; null for imported and promoted models (or once the job is gone). */
   jobId: NullableString,
   datasetId: NullableString,
+  /** Version among the tenant's models of this name (1, 2, …), and the aliases pointing at it. */
+  version: Type.Integer({ minimum: 1 }),
+  aliases: Type.Array(Type.String()),
+  description: NullableString,
+  tags: Type.Array(Type.String()),
+  /** A model promoted from a checkpoint: the job (null once deleted) and the checkpoint's step; else null. */
+  promotedFrom: Type.Union([Type.Object({ jobId: NullableString, step: Type.Integer() }), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type ModelSummaryJson = Static<typeof ModelSummarySchema>;
@@ -62,6 +71,12 @@ export const ModelSchema = Type.Object({
     standardize: Type.Boolean(),
     components: Type.Union([Type.Integer(), Type.Null()]),
     epsilon: Type.Union([Type.Number(), Type.Null()]),
+    /** The raw columns predict takes: the training dataset's columns (text columns by name), else featureNames. */
+    inputColumns: Type.Array(Type.String()),
+    /** Text columns one-hot encoded at upload (categories fixed with the dataset); predict takes the text. */
+    categoricalColumns: Type.Array(CategoricalColumnSchema),
+    /** Missing values in the training dataset: the upload's `missing` option, rows dropped, cells imputed. */
+    missing: MissingSummarySchema,
   }),
   /** Evaluation of the epoch the weights come from. */
   metrics: Type.Record(Type.String(), Type.Unknown()),
@@ -80,11 +95,17 @@ export function summaryJson(m: ModelInfo): ModelSummaryJson {
     classes: m.classNames.length,
     jobId: m.jobId,
     datasetId: m.datasetId,
+    version: m.version,
+    aliases: m.aliases.map((a) => a.alias),
+    description: m.description,
+    tags: m.tags,
+    promotedFrom: m.promotedFromStep === null ? null : { jobId: m.promotedFromJobId, step: m.promotedFromStep },
     createdAt: m.createdAt.toISOString(),
   };
 }
 
-function preprocessingSummary(p: FittedPreprocessing): ModelJson['preprocessing'] {
+function preprocessingSummary(p: FittedPreprocessing, m: ModelInfo): ModelJson['preprocessing'] {
+  const encoding = readEncoding(m.inputEncoding, m.featureNames);
   const s = p.spec;
   const standardize = s.type === 'standardize' || ((s.type === 'pca' || s.type === 'whiten') && s.standardize === true);
   return {
@@ -94,6 +115,9 @@ function preprocessingSummary(p: FittedPreprocessing): ModelJson['preprocessing'
     standardize,
     components: s.type === 'pca' || s.type === 'whiten' ? p.outputs : null,
     epsilon: s.type === 'whiten' ? p.epsilon : null,
+    inputColumns: encoding ? encoding.columns.map((c) => c.name) : [...m.featureNames],
+    categoricalColumns: categoricalSummary(encoding),
+    missing: encoding?.missing ?? { strategy: 'error', droppedRows: 0, imputed: [] },
   };
 }
 
@@ -105,8 +129,41 @@ export function modelJson(m: ModelInfo): ModelJson {
     layers: describeNetwork(networkSpecOf(spec)).layers,
     featureNames: m.featureNames,
     classNames: m.classNames,
-    preprocessing: preprocessingSummary(m.preprocessing as unknown as FittedPreprocessing),
+    preprocessing: preprocessingSummary(m.preprocessing as unknown as FittedPreprocessing, m),
     metrics: m.metrics as Record<string, unknown>,
     inputRange: m.inputRange as ModelJson['inputRange'],
   };
 }
+
+/** POST /v1/models/:id/predict: one prediction per row, in order. */
+export const PredictionsSchema = Type.Object({
+  modelId: Type.String({ format: 'uuid' }),
+  task: Task,
+  rows: Type.Integer(),
+  ignoredColumns: Type.Optional(Type.Array(Type.String(), {
+    description: 'Named input columns the model does not use (e.g. the target), ignored; also in the x-ignored-columns header. Refused with ?strict=true. Always present in answers',
+  })),
+  predictions: Type.Array(Type.Unknown({
+    description: 'classification: {class, probabilities: {className: p}} (softmax) or {class, scores} (svm); regression: {value}',
+  })),
+});
+
+/** GET /v1/models/:id/decision-grid: predictions over a resolution² grid spanning the model's two inputs. */
+export const DecisionGridSchema = Type.Object({
+  modelId: Type.String({ format: 'uuid' }),
+  task: Task,
+  featureNames: Type.Array(Type.String()),
+  classNames: Type.Array(Type.String()),
+  resolution: Type.Integer(),
+  xRange: Type.Array(Type.Number(), { description: '[min, max] of the first input' }),
+  yRange: Type.Array(Type.Number(), { description: '[min, max] of the second input' }),
+  classes: Type.Unknown({ description: 'classification: the class index of each grid point, row by row (y outer, x inner); regression: null' }),
+  outputs: Type.Unknown({ description: 'classification: the model outputs of each grid point; regression: null' }),
+  values: Type.Unknown({ description: 'regression: the predicted value of each grid point; classification: null' }),
+});
+
+/** GET /v1/models/:id/export, POST /v1/models/import: a self-contained model document (src/models/export-document.ts). */
+export const ModelDocumentSchema = Type.Object({}, {
+  additionalProperties: true,
+  description: '{format: "trainyard-model", version: 1 (or 2 with inputEncoding: the raw input columns, text columns with their categories, missing values), name, spec, preprocessing, featureNames, classNames, weights, …}',
+});

@@ -52,10 +52,13 @@ export function lossFlatText(epochs: number, best: number, before: number, first
   };
 }
 
-export function overfittingText(epochs: number, valThen: number, valNow: number, trainThen: number, trainNow: number): WarningText {
+export function overfittingText(
+  epochs: number, valThen: number, valNow: number, trainThen: number, trainNow: number, quality: { metric: string; then: number; now: number },
+): WarningText {
   return {
     message: `The validation loss rose from ${num(valThen)} to ${num(valNow)} (means of ${epochs} epochs against the ${epochs} before) ` +
-      `while the training loss fell from ${num(trainThen)} to ${num(trainNow)}: the network is overfitting.`,
+      `while the training loss fell from ${num(trainThen)} to ${num(trainNow)}, and ${quality.metric} worsened from ${num(quality.then)} to ` +
+      `${num(quality.now)}: the network is overfitting.`,
     advice: 'The network fits the noise of the training data: add regularization (a higher l2, dropout, input noise), use more ' +
       'data, or stop early. CS231n: control overfitting with regularization rather than with a smaller network.',
   };

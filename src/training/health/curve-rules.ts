@@ -6,6 +6,22 @@
 import { lossFlatText, overfittingText, type WarningText } from './advice.js';
 import type { EpochPoint, HealthState, HealthThresholds } from './state.js';
 
+/** OVERFITTING is not judged on validation splits smaller than this: their loss and accuracy are too noisy. */
+export const OVERFITTING_MIN_VALIDATION_ROWS = 50;
+
+/** The validation quality metric OVERFITTING requires to worsen too, and which way is better. */
+export interface QualityMetric {
+  metric: 'valAccuracy' | 'valRmse' | 'valR2';
+  higherIsBetter: boolean;
+}
+
+/** What the curve rules know of the job besides the curve. */
+export interface CurveContext {
+  validationRows: number;
+  /** Null: no validation quality metric (no validation split): OVERFITTING is not raised. */
+  quality: QualityMetric | null;
+}
+
 const min = (values: readonly number[]) => values.reduce((a, b) => Math.min(a, b), Infinity);
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 
@@ -32,19 +48,25 @@ export function lossFlat(state: HealthState, t: HealthThresholds): WarningText |
 /**
  * OVERFITTING: the mean validation loss of the last `overfittingEpochs` epochs is `overfittingMinRise` (relative) above
  * the mean of the as many epochs before them, while the mean training loss fell and is now below the validation loss
- * (a generalization gap that widens). Means of windows, not single epochs: the validation loss of a small split is
- * noisy, and the lowest of noisy values would be an optimistic reference.
+ * (a generalization gap that widens), AND the validation quality metric (accuracy for classification, or the monitored
+ * RMSE / R²) worsened over the same windows: a rising loss with an unchanged accuracy is a model growing more confident
+ * on the rows it already gets right, not overfitting (Iris: 0.0546 → 0.0737 at accuracy 1.0). Never judged on
+ * validation splits under {@link OVERFITTING_MIN_VALIDATION_ROWS} rows. Means of windows, not single epochs: the
+ * validation loss of a small split is noisy, and the lowest of noisy values would be an optimistic reference.
  */
-export function overfitting(state: HealthState, t: HealthThresholds): WarningText | null {
+export function overfitting(state: HealthState, t: HealthThresholds, context: CurveContext): WarningText | null {
   const k = t.overfittingEpochs, n = state.recent.length;
-  if (n < 2 * k) return null;
+  const quality = context.quality;
+  if (n < 2 * k || !quality || context.validationRows < OVERFITTING_MIN_VALIDATION_ROWS) return null;
   const before = state.recent.slice(n - 2 * k, n - k), window = state.recent.slice(n - k);
-  if ([...before, ...window].some((p) => p.val === null)) return null;
+  if ([...before, ...window].some((p) => p.val === null || p.quality === null || p.quality === undefined)) return null;
   const val = (points: EpochPoint[]) => mean(points.map((p) => p.val!));
   const train = (points: EpochPoint[]) => mean(points.map((p) => p.train));
-  const [valThen, valNow, trainThen, trainNow] = [val(before), val(window), train(before), train(window)];
-  const holds = valNow >= valThen * (1 + t.overfittingMinRise) && valNow > valThen && trainNow < trainThen && trainNow < valNow;
-  return holds ? overfittingText(k, valThen, valNow, trainThen, trainNow) : null;
+  const q = (points: EpochPoint[]) => mean(points.map((p) => p.quality!));
+  const [valThen, valNow, trainThen, trainNow, qThen, qNow] = [val(before), val(window), train(before), train(window), q(before), q(window)];
+  const lossRose = valNow >= valThen * (1 + t.overfittingMinRise) && valNow > valThen && trainNow < trainThen && trainNow < valNow;
+  const worse = quality.higherIsBetter ? qNow < qThen : qNow > qThen;
+  return lossRose && worse ? overfittingText(k, valThen, valNow, trainThen, trainNow, { metric: quality.metric, then: qThen, now: qNow }) : null;
 }
 
 /** Adds an epoch end to the state's window; the points past `keep` leave it (their best training loss is kept). */

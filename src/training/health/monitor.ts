@@ -17,7 +17,7 @@
 import type { LayerStats } from '../../engine/stats.js';
 import type { JobWarning, WarningCode } from '../../queue/job-events.js';
 import type { WarningText } from './advice.js';
-import { lossFlat, overfitting, pushEpoch, recentEpochs } from './curve-rules.js';
+import { lossFlat, overfitting, pushEpoch, recentEpochs, type QualityMetric } from './curve-rules.js';
 import { LAYER_RULES } from './layer-rules.js';
 import { warningKey, type HealthState, type HealthThresholds } from './state.js';
 
@@ -32,8 +32,15 @@ export interface RecordObservation {
   /** Training rows since the previous record. */
   windowRows: number;
   layers: readonly LayerStats[];
-  /** At an epoch end: the evaluation of the training split and the validation loss (null without a validation split). */
-  epochEnd: { epoch: number; trainLoss: number | null; valLoss: number | null } | null;
+  /**
+   * At an epoch end: the evaluation of the training split, the validation loss and quality metric (null without a
+   * validation split: `quality` names which metric and its direction, `qualityValue` its value), and the size of the
+   * validation split.
+   */
+  epochEnd: {
+    epoch: number; trainLoss: number | null; valLoss: number | null;
+    quality: QualityMetric | null; qualityValue: number | null; validationRows: number;
+  } | null;
 }
 
 /** Judges one record; returns the warnings it raises (and updates the state). */
@@ -69,11 +76,13 @@ export function observeRecord(state: HealthState, obs: RecordObservation, t: Hea
   const end = obs.epochEnd;
   if (end && end.trainLoss !== null && Number.isFinite(end.trainLoss)) {
     const val = end.valLoss !== null && Number.isFinite(end.valLoss) ? end.valLoss : null;
-    pushEpoch(state, { epoch: end.epoch, train: end.trainLoss, val }, recentEpochs(t));
+    const quality = end.qualityValue !== null && Number.isFinite(end.qualityValue) ? end.qualityValue : null;
+    pushEpoch(state, { epoch: end.epoch, train: end.trainLoss, val, quality }, recentEpochs(t));
+    const context = { validationRows: end.validationRows, quality: end.quality };
     const curveRules = [['LOSS_FLAT', lossFlat], ['OVERFITTING', overfitting]] as const;
     for (const [code, rule] of curveRules) {
       if (state.raised.includes(code)) continue;
-      const text = rule(state, t);
+      const text = rule(state, t, context);
       if (text) raise(code, null, text);
     }
   }

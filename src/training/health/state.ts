@@ -8,11 +8,16 @@ import type { Config } from '../../config.js';
 /** The thresholds (configuration, src/config.ts). */
 export type HealthThresholds = Config['health'];
 
-/** One epoch end, as the curve rules see it: the training split's loss and the validation loss (null without one). */
+/**
+ * One epoch end, as the curve rules see it: the training split's loss, the validation loss (null without one) and the
+ * validation quality metric OVERFITTING also looks at (accuracy, or the monitored RMSE/R²; null without one, and in
+ * states older than the field).
+ */
 export interface EpochPoint {
   epoch: number;
   train: number;
   val: number | null;
+  quality?: number | null;
 }
 
 export interface HealthState {

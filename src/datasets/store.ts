@@ -79,7 +79,7 @@ function checkShape(input: DatasetInput): number {
   if (input.featureNames && input.featureNames.length !== F) throw invalid(`${input.featureNames.length} feature names for ${F} features`);
   for (let i = 0; i < x.length; i++) {
     if (!Number.isFinite(x[i]!)) {
-      throw apiError('DATASET_MISSING_VALUE', `x[${i}] (row ${Math.floor(i / F) + 1}) is not finite`, { row: Math.floor(i / F) + 1, columnIndex: i % F });
+      throw apiError('DATASET_MISSING_VALUE', `x[${i}] (row ${Math.floor(i / F)}) is not finite`, { row: Math.floor(i / F), columnIndex: i % F });
     }
   }
   if (input.task === 'classification') {
@@ -91,7 +91,7 @@ function checkShape(input: DatasetInput): number {
   } else {
     if (!(y instanceof Float32Array)) throw invalid('regression targets must be a Float32Array');
     const bad = y.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw apiError('DATASET_MISSING_VALUE', `y[${bad}] (row ${bad + 1}) is not finite`, { row: bad + 1 });
+    if (bad >= 0) throw apiError('DATASET_MISSING_VALUE', `y[${bad}] (row ${bad}) is not finite`, { row: bad });
   }
   return rows;
 }

@@ -67,7 +67,7 @@ describe('categorical columns', () => {
     const res = await upload(t.app, tenant, csvOf([['a', 'b', 'y'], [1, 2, 'p'], [3, 'oops', 'q']]));
     assert.equal(res.status, 400);
     assert.equal(res.body.code, 'DATASET_NON_NUMERIC');
-    assert.deepEqual([res.body.row, res.body.column, res.body.value], [2, 'b', 'oops']);
+    assert.deepEqual([res.body.row, res.body.column, res.body.value], [1, 'b', 'oops']);
     assert.deepEqual(await stored(t.services.db, tenant.id), before);
   });
 

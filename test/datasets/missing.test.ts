@@ -32,7 +32,7 @@ describe('missing values', () => {
     for (const query of ['', '?missing=error']) {
       const res = await upload(t.app, tenant, csv, 'text/csv', query);
       assert.equal(res.status, 400);
-      assert.deepEqual([res.body.code, res.body.row, res.body.column, res.body.reason], ['DATASET_MISSING_VALUE', 2, 'a', 'empty']);
+      assert.deepEqual([res.body.code, res.body.row, res.body.column, res.body.reason], ['DATASET_MISSING_VALUE', 1, 'a', 'empty']);
     }
     assert.deepEqual(await stored(t.services.db, tenant.id), before);
   });
@@ -63,7 +63,7 @@ describe('missing values', () => {
   });
 
   it('drop-row: rows with a missing feature or target are left out, and counted', async () => {
-    // Kept: rows 1, 3 and 5. Row 2's "green" never becomes a category.
+    // Kept: rows 0, 2 and 4 (0-based). Row 1's "green" never becomes a category.
     const body = 'a,b,c,y\n1,10,red,p\n,20,green,q\n4,30,red,q\nNaN,40,,q\n10,50,blue,p\n3,60,blue,\n';
     const res = await upload(t.app, tenant, body, 'text/csv', '?missing=drop-row');
     assert.equal(res.status, 201, JSON.stringify(res.body));

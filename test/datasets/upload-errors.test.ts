@@ -73,28 +73,28 @@ describe('upload errors', () => {
   });
 
   it('a ragged row, with its row and line number', async () => {
-    assertProblem(await csv('a,b,y\n1,2,x\n\n4,5\n'), 400, 'DATASET_RAGGED_ROW', { row: 2, line: 4, expected: 3, actual: 2 });
-    assertProblem(await json('[[1,2,"x"],[3,4,"y",5]]'), 400, 'DATASET_RAGGED_ROW', { row: 2, expected: 3, actual: 4 });
-    assertProblem(await json('[{"a":1,"y":"x"},{"a":2,"y":"z","b":3}]'), 400, 'DATASET_RAGGED_ROW', { row: 2, column: 'b' });
+    assertProblem(await csv('a,b,y\n1,2,x\n\n4,5\n'), 400, 'DATASET_RAGGED_ROW', { row: 1, line: 4, expected: 3, actual: 2 });
+    assertProblem(await json('[[1,2,"x"],[3,4,"y",5]]'), 400, 'DATASET_RAGGED_ROW', { row: 1, expected: 3, actual: 4 });
+    assertProblem(await json('[{"a":1,"y":"x"},{"a":2,"y":"z","b":3}]'), 400, 'DATASET_RAGGED_ROW', { row: 1, column: 'b' });
   });
 
   it('a non-numeric feature, with row, line, column and value', async () => {
-    assertProblem(await csv('a,b,y\n1,2,x\n3,abc,z\n'), 400, 'DATASET_NON_NUMERIC', { row: 2, line: 3, column: 'b', columnIndex: 1, value: 'abc' });
+    assertProblem(await csv('a,b,y\n1,2,x\n3,abc,z\n'), 400, 'DATASET_NON_NUMERIC', { row: 1, line: 3, column: 'b', columnIndex: 1, value: 'abc' });
     assertProblem(await csv('a,b,y\n1,2,x\n2,0x1F,z\n'), 400, 'DATASET_NON_NUMERIC', { value: '0x1F' });
-    assertProblem(await json('[[1,true,"x"]]'), 400, 'DATASET_NON_NUMERIC', { row: 1, column: 'c1', value: 'true' });
-    assertProblem(await csv('a,y\n1,x\n2,lemon\n', '?task=regression'), 400, 'DATASET_NON_NUMERIC', { row: 1, column: 'y', value: 'x' });
+    assertProblem(await json('[[1,true,"x"]]'), 400, 'DATASET_NON_NUMERIC', { row: 0, column: 'c1', value: 'true' });
+    assertProblem(await csv('a,y\n1,x\n2,lemon\n', '?task=regression'), 400, 'DATASET_NON_NUMERIC', { row: 0, column: 'y', value: 'x' });
   });
 
   it('NaN, Infinity, empty, null and float32 overflow are missing values', async () => {
     const cases: [string, string, Record<string, unknown>][] = [
-      ['csv', 'a,b,y\n1,2,x\n3,NaN,y\n', { row: 2, column: 'b', reason: 'nan', value: 'NaN' }],
-      ['csv', 'a,b,y\n-inf,2,x\n', { row: 1, column: 'a', reason: 'infinite' }],
+      ['csv', 'a,b,y\n1,2,x\n3,NaN,y\n', { row: 1, column: 'b', reason: 'nan', value: 'NaN' }],
+      ['csv', 'a,b,y\n-inf,2,x\n', { row: 0, column: 'a', reason: 'infinite' }],
       ['csv', 'a,b,y\n1,Infinity,x\n', { reason: 'infinite' }],
-      ['csv', 'a,b,y\n1,,x\n', { row: 1, line: 2, column: 'b', reason: 'empty' }],
+      ['csv', 'a,b,y\n1,,x\n', { row: 0, line: 2, column: 'b', reason: 'empty' }],
       ['csv', 'a,b,y\n1,1e39,x\n', { reason: 'out-of-float32-range' }],
       ['csv', 'a,b,y\n1,2,\n', { column: 'y', reason: 'empty' }],
-      ['json', '[[1,null,"x"]]', { row: 1, column: 'c1', reason: 'null' }],
-      ['json', '[{"a":1,"y":"x"},{"y":"z"}]', { row: 2, column: 'a', reason: 'absent' }],
+      ['json', '[[1,null,"x"]]', { row: 0, column: 'c1', reason: 'null' }],
+      ['json', '[{"a":1,"y":"x"},{"y":"z"}]', { row: 1, column: 'a', reason: 'absent' }],
     ];
     for (const [format, body, fields] of cases) {
       assertProblem(format === 'csv' ? await csv(body) : await json(body), 400, 'DATASET_MISSING_VALUE', fields);
@@ -113,13 +113,13 @@ describe('upload errors', () => {
 
   it('more classes, rows or columns than configured (413 for sizes)', async () => {
     const u = (body: string, query = '') => upload(limited.app, tenant, body, 'text/csv', query);
-    assertProblem(await u('a,y\n1,a\n2,b\n3,c\n4,d\n'), 400, 'DATASET_TOO_MANY_CLASSES', { row: 4, limit: 3 });
+    assertProblem(await u('a,y\n1,a\n2,b\n3,c\n4,d\n'), 400, 'DATASET_TOO_MANY_CLASSES', { row: 3, limit: 3 });
     assertProblem(await u('a,y\n1,1\n2,2\n3,3\n4,4\n', '?task=classification'), 400, 'DATASET_TOO_MANY_CLASSES', { limit: 3 });
     // Too many distinct numbers for classes, so (task inferred) it is regression, not an error:
     const regression = await u('a,y\n1,1\n2,2\n3,3\n4,4\n').expect(201);
     assert.equal(regression.body.task, 'regression');
     await limited.services.db.dataset.delete({ where: { id: regression.body.id } });
-    assertProblem(await u('a,y\n1,1\n2,2\n3,1\n4,2\n5,1\n6,2\n'), 413, 'DATASET_TOO_MANY_ROWS', { limit: 5, row: 6 });
+    assertProblem(await u('a,y\n1,1\n2,2\n3,1\n4,2\n5,1\n6,2\n'), 413, 'DATASET_TOO_MANY_ROWS', { limit: 5, row: 5 });
     assertProblem(await u('a,b,c,d,y\n1,2,3,4,x\n'), 413, 'DATASET_TOO_MANY_FEATURES', { features: 4, limit: 3 });
     assertProblem(await upload(limited.app, tenant, '[[1,2,3,4,"x"]]', 'application/json'), 413, 'DATASET_TOO_MANY_FEATURES', { features: 4, limit: 3 });
   });
@@ -164,16 +164,16 @@ describe('upload errors', () => {
     assertProblem(await json('[[1,2,"x"]] trailing'), 400, 'DATASET_MALFORMED');
     assertProblem(await json('[[1, NaN, "x"]]'), 400, 'DATASET_MALFORMED');
     assertProblem(await json('"a string"'), 400, 'DATASET_MALFORMED');
-    assertProblem(await json('[1, 2]'), 400, 'DATASET_MALFORMED', { row: 1 });
-    assertProblem(await json('{"data": [[1, "x"]], "columns": ["a", "y"]}'), 400, 'DATASET_MALFORMED', { row: 1 });
-    assertProblem(await json('[[1, {"nested": true}]]'), 400, 'DATASET_MALFORMED', { row: 1, column: 'c1' });
+    assertProblem(await json('[1, 2]'), 400, 'DATASET_MALFORMED', { row: 0 });
+    assertProblem(await json('{"data": [[1, "x"]], "columns": ["a", "y"]}'), 400, 'DATASET_MALFORMED', { row: 0 });
+    assertProblem(await json('[[1, {"nested": true}]]'), 400, 'DATASET_MALFORMED', { row: 0, column: 'c1' });
     assertProblem(await csv('a,y\n"1,x\n2,z\n'), 400, 'DATASET_MALFORMED');
     assertProblem(await csv('a;b;y\n1;2;x\n'), 400, 'DATASET_MALFORMED', { columns: 1 }); // wrong delimiter: one column
     assertProblem(await csv('a,a,y\n1,2,x\n'), 400, 'DATASET_MALFORMED', { column: 'a' });
     // One row longer than 1 MiB (a wrong delimiter, a runaway quote): refused before it is held whole.
     const long = 'x'.repeat(1024 * 1024 + 10);
     assertProblem(await csv(`a,y\n1,${long}\n`), 400, 'DATASET_MALFORMED', { limit: 1024 * 1024 });
-    assertProblem(await json(`[[1, "a"], [2, "${long}"]]`), 400, 'DATASET_MALFORMED', { row: 2, limit: 1024 * 1024 });
+    assertProblem(await json(`[[1, "a"], [2, "${long}"]]`), 400, 'DATASET_MALFORMED', { row: 1, limit: 1024 * 1024 });
   });
 
   it('bad options are refused, never ignored', async () => {
@@ -194,12 +194,12 @@ describe('upload errors', () => {
 
     it('a ragged row in the fourth chunk', async () => {
       const body = wideCsv(rows, features, (r, cells) => (r === rows ? cells.slice(1) : cells));
-      assertProblem(await csv(body), 400, 'DATASET_RAGGED_ROW', { row: rows, line: rows + 1 });
+      assertProblem(await csv(body), 400, 'DATASET_RAGGED_ROW', { row: rows - 1, line: rows + 1 });
     });
 
     it('NaN in the last row', async () => {
       const body = wideCsv(rows, features, (r, cells) => (r === rows ? ['NaN', ...cells.slice(1)] : cells));
-      assertProblem(await csv(body), 400, 'DATASET_MISSING_VALUE', { row: rows, column: 'f0' });
+      assertProblem(await csv(body), 400, 'DATASET_MISSING_VALUE', { row: rows - 1, column: 'f0' });
     });
 
     it('a single class, known only at the end', async () => {
@@ -215,7 +215,7 @@ describe('upload errors', () => {
     it('too many rows', async () => {
       const few = await buildTestApp({ MAX_DATASET_ROWS: String(2 * perChunk + 5) });
       try {
-        assertProblem(await upload(few.app, tenant, wideCsv(rows, features)), 413, 'DATASET_TOO_MANY_ROWS', { row: 2 * perChunk + 6 });
+        assertProblem(await upload(few.app, tenant, wideCsv(rows, features)), 413, 'DATASET_TOO_MANY_ROWS', { row: 2 * perChunk + 5 });
       } finally {
         await few.close();
       }
@@ -227,7 +227,7 @@ describe('upload errors', () => {
         yield 'a,b,y\n1,2,x\n3,oops,z\n';
         for (; sent < 20_000; sent++) yield '1,2,x\n'.repeat(1000); // up to ~120 MB, far more than is read
       })());
-      assertProblem({ ...res, headers: {} }, 400, 'DATASET_NON_NUMERIC', { row: 2, value: 'oops' });
+      assertProblem({ ...res, headers: {} }, 400, 'DATASET_NON_NUMERIC', { row: 1, value: 'oops' });
       // "At once" as a fact, not a time: the answer came while the client still had most of the body to send.
       assert.ok(sent < 20_000, `the client was stopped early (sent ${sent} pieces)`);
       await request(t.app.server).get('/v1/datasets').set(tenant.auth).expect(200);

@@ -114,11 +114,12 @@ export class TableBuilder {
     }
     const layout = this.layout ?? this.allocate(resolveLayout(null, event.cells.length, this.options.target, this.limits.features));
     if (this.full) throw new Error('take() the full chunk before adding rows');
-    const row = ++this.readRows;
+    // Rows are 0-based data rows (the header is not a row), as in row previews and predictions; CSV adds `line`.
+    const row = this.readRows++;
     const place = this.place;
     place.row = row;
     place.line = event.line;
-    if (row > this.limits.rows) {
+    if (this.readRows > this.limits.rows) {
       throw apiError('DATASET_TOO_MANY_ROWS', `The upload has more than ${this.limits.rows} rows`, { limit: this.limits.rows, ...placeFields(place) });
     }
     const { cells } = event;

@@ -26,7 +26,7 @@ export async function* readJson(bytes: AsyncIterable<Uint8Array>): AsyncGenerato
       if (depth++ === table.rowDepth) rowStart = token.offset;
     } else if (token.token === TokenType.RIGHT_BRACKET || token.token === TokenType.RIGHT_BRACE) {
       complete = --depth === 0;
-      if (depth === table.rowDepth && token.offset + 1 - rowStart > MAX_ROW_BYTES) throw rowTooLong(table.rowsEmitted + 1);
+      if (depth === table.rowDepth && token.offset + 1 - rowStart > MAX_ROW_BYTES) throw rowTooLong(table.rowsEmitted);
     }
     parser.write(token);
   };
@@ -40,7 +40,7 @@ export async function* readJson(bytes: AsyncIterable<Uint8Array>): AsyncGenerato
       tokenizer.write(chunk);
       // Exact row lengths are checked as rows close (above); this bounds what a row still open may hold meanwhile.
       bytesSinceRow = table.rowsEmitted > before ? 0 : bytesSinceRow + chunk.byteLength;
-      if (bytesSinceRow > MAX_ROW_BYTES) throw rowTooLong(table.rowsEmitted + 1);
+      if (bytesSinceRow > MAX_ROW_BYTES) throw rowTooLong(table.rowsEmitted);
       const events = table.drain();
       if (events.length > 0) yield events;
     }
@@ -93,7 +93,7 @@ class JsonTable {
 
   private onValue({ value, key, stack }: ParsedElementInfo): void {
     if (this.shape === 'columns-data' && stack.length === 1 && key === 'columns') return this.onColumns(value);
-    const row = this.rowsEmitted + 1;
+    const row = this.rowsEmitted; // 0-based, like every row number
     if (this.shape === 'columns-data' && !this.names) {
       throw apiError('DATASET_MALFORMED', '"columns" must come before "data" in the JSON object', { row });
     }

@@ -13,6 +13,11 @@ declare module 'fastify' {
     errors?: readonly ErrorCode[];
     /** Accepted request content types, when not only application/json (shown in the docs and in 415 answers). */
     consumes?: readonly string[];
+    /**
+     * The request body as documented, for routes whose body is streamed rather than validated (uploads): it goes into
+     * the OpenAPI document only, never into validation.
+     */
+    documentedBody?: unknown;
   }
 }
 

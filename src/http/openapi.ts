@@ -70,7 +70,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         response: { ...problemResponses(codes), ...withMediaExamples(own.response ?? {}) },
       };
       if (url.startsWith('/v1/')) documented.security = [{ bearerAuth: [] }];
+      if (own.documentedBody !== undefined) documented.body = own.documentedBody;
       delete documented.errors;
+      delete documented.documentedBody;
       // `/v1/jobs/` (a prefix's root route) is documented as `/v1/jobs`.
       return { schema: documented, url: url.length > 1 && url.endsWith('/') ? url.slice(0, -1) : url };
     },

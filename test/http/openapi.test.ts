@@ -122,6 +122,13 @@ describe('OpenAPI document and Swagger UI', () => {
   });
   after(async () => t?.close());
 
+  it('documents the streamed upload body for each content type it takes (documentation only)', () => {
+    const upload = ((doc.paths as Json)['/v1/datasets'] as Json).post as Json;
+    const content = (upload.requestBody as Json).content as Json;
+    assert.deepEqual(Object.keys(content).sort(), ['application/json', 'multipart/form-data', 'text/csv']);
+    for (const media of Object.values(content)) assert.equal(((media as Json).schema as Json).format, 'binary');
+  });
+
   it('is a structurally valid OpenAPI 3.1 document', () => {
     validateOpenApi31(doc);
     const schemes = (doc.components as Json).securitySchemes as Json;

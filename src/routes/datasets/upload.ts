@@ -46,6 +46,12 @@ export async function uploadRoutes(parent: FastifyInstance): Promise<void> {
         + 'Rows are 0-based data rows; CSV problems also give the file `line`. Nothing is stored unless the whole upload is valid.',
       tags: ['datasets'],
       consumes: UPLOAD_CONTENT_TYPES,
+      // Streamed and checked row by row by the ingest, not by a schema: documented only.
+      documentedBody: {
+        type: 'string', format: 'binary',
+        description: 'The file: CSV rows, a JSON array of rows, or a multipart form with the options as fields before one file field',
+        examples: ['sepal_length,sepal_width,petal_length,petal_width,species\n5.1,3.5,1.4,0.2,setosa\n'],
+      },
       querystring: UploadQuery,
       response: { 201: example(DatasetSchema, DATASET_EXAMPLE) },
       errors: ['DATASET_EMPTY', 'DATASET_HEADER_ONLY', 'DATASET_RAGGED_ROW', 'DATASET_NON_NUMERIC', 'DATASET_MISSING_VALUE', 'DATASET_TARGET_NOT_FOUND', 'DATASET_SINGLE_CLASS', 'DATASET_TOO_MANY_CLASSES', 'DATASET_TOO_MANY_ROWS', 'DATASET_TOO_MANY_FEATURES', 'DATASET_MALFORMED', 'TENANT_STORAGE_FULL'],

@@ -88,12 +88,17 @@ describe('MAX_RUNNING_JOBS_PER_TENANT=1 with two workers', () => {
   });
 });
 
-/** The BullMQ job once BullMQ has recorded it completed (it does so just after the worker's last Postgres write). */
+/**
+ * The BullMQ job once BullMQ has recorded it completed (it does so just after the worker's last Postgres write). The
+ * state is read first and the job after it: a job read before its state could predate the completion that the state
+ * then shows, with its attempt not yet counted.
+ */
 async function completedInQueue(t: TestApp, id: string) {
-  return waitUntil(`BullMQ job ${id} completed`, async () => {
-    const q = await t.services.trainingQueue.getJob(id);
-    return q && (await q.getState()) === 'completed' ? q : undefined;
-  }, 120_000, 50);
+  const { trainingQueue } = t.services;
+  await waitUntil(`BullMQ job ${id} completed`, async () => ((await trainingQueue.getJobState(id)) === 'completed' ? true : undefined), 120_000, 50);
+  const q = await trainingQueue.getJob(id);
+  assert.ok(q, `BullMQ job ${id} is gone`);
+  return q;
 }
 
 describe('fair scheduling between tenants, one worker', () => {

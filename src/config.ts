@@ -116,6 +116,8 @@ export interface Config {
   readonly http: {
     /** RATE_LIMIT_PER_MINUTE: requests per minute per API key (unauthenticated ones: per client IP), counted in Redis across replicas; /health and /ready are exempt. 0 disables. Default 1,200 */
     readonly rateLimitPerMinute: number;
+    /** RATE_LIMIT_SYNC_MS: how old a replica's last count from Redis may be for a request to be answered without waiting for Redis (src/http/coalescing-rate-store.ts); other replicas' requests of that span may be missing from its count. 0: every request waits for its count from Redis. Default 100 */
+    readonly rateLimitSyncMs: number;
     /** CORS_ORIGINS: comma-separated origins (https://app.example.com) allowed to call the API from a browser, or *. Default none */
     readonly corsOrigins: readonly string[];
     /** MAX_EVENT_LOOP_DELAY_MS: mean event-loop delay over a second above which requests answer 503 OVERLOADED. 0 disables. Default 1,000 */
@@ -276,6 +278,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
     http: {
       rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 0),
+      rateLimitSyncMs: integer(env, 'RATE_LIMIT_SYNC_MS', 100, 0, 60_000),
       corsOrigins: origins(env, 'CORS_ORIGINS'),
       maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
       maxEventLoopUtilization: number(env, 'MAX_EVENT_LOOP_UTILIZATION', 0, 0, 1),

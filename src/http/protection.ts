@@ -11,7 +11,8 @@
  *      Retry-After; /health stays up (a liveness probe must not restart a busy process);
  *   4. content negotiation: an Accept header that admits no JSON answers 406 NOT_ACCEPTABLE (pages and their files
  *      excepted: /, /docs, /assets/…; HTML answers get {@link pagePolicy} instead of the strict CSP);
- *   5. the rate limit (@fastify/rate-limit, counted in Redis so it holds across replicas): RATE_LIMIT_PER_MINUTE
+ *   5. the rate limit (@fastify/rate-limit, counted in Redis so it holds across replicas, one command per bucket at a
+ *      time: src/http/coalescing-rate-store.ts): RATE_LIMIT_PER_MINUTE
  *      requests per minute per API key (bucket: the key's prefix), and as many per client IP for requests without a
  *      valid key. Authenticated /v1 routes are counted by the auth hook once it knows whether the key is valid, so a
  *      flood of made-up keys counts against its IP; everything else here. Every counted response carries
@@ -25,6 +26,7 @@ import underPressure from '@fastify/under-pressure';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { prefixOf, bearerToken } from '../auth/api-keys.js';
 import { apiError } from '../errors.js';
+import { coalescingRedisStore } from './coalescing-rate-store.js';
 import { isUpgradeRequest, takeAccessToken } from '../routes/streams/upgrade-requests.js';
 import type { Services } from '../services.js';
 
@@ -161,8 +163,7 @@ export async function registerProtection(app: FastifyInstance, services: Service
 
   await app.register(rateLimit, {
     global: false,
-    redis,
-    nameSpace: `${config.queuePrefix}:ratelimit:`,
+    store: coalescingRedisStore(redis, `${config.queuePrefix}:ratelimit:`, { freshMs: config.http.rateLimitSyncMs }),
     skipOnError: true,
   });
   const BUCKET = Symbol('rate bucket');

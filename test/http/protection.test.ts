@@ -25,7 +25,9 @@ describe('rate limit', () => {
   before(async () => {
     // Two replicas of one installation (same Redis, same prefix), with a prefix of their own: the IP buckets of this
     // file are not shared with other test files.
-    const env = { QUEUE_PREFIX: uniqueName('ty-ratelimit'), RATE_LIMIT_PER_MINUTE: String(LIMIT) };
+    // RATE_LIMIT_SYNC_MS=0: every request waits for its count from Redis, so counts are exact across replicas (with
+    // the default, a replica answers a busy key from its last count: test/http/coalescing-rate-store.test.ts).
+    const env = { QUEUE_PREFIX: uniqueName('ty-ratelimit'), RATE_LIMIT_PER_MINUTE: String(LIMIT), RATE_LIMIT_SYNC_MS: '0' };
     a = await buildTestApp(env);
     b = await buildTestApp(env);
   });
@@ -57,6 +59,21 @@ describe('rate limit', () => {
     await request(b.app.server).get('/v1/me').set(other.auth).expect(200);
     for (let i = 0; i < LIMIT + 2; i++) await request(a.app.server).get('/health').expect(200);
     await request(a.app.server).get('/ready').expect(200);
+  });
+
+  it('with the default sync, one replica counts a burst of concurrent requests exactly', async () => {
+    const one = await buildTestApp({ QUEUE_PREFIX: uniqueName('ty-ratelimit'), RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+    try {
+      const tenant = await createTenant(one.services);
+      await one.app.listen({ host: '127.0.0.1', port: 0 });
+      const responses = await Promise.all(Array.from({ length: LIMIT + 3 }, () => request(one.app.server).get('/v1/me').set(tenant.auth)));
+      const statuses = responses.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [...Array(LIMIT).fill(200), 429, 429, 429]);
+      const remaining = responses.filter((r) => r.status === 200).map((r) => Number(r.headers['ratelimit-remaining'])).sort((x, y) => x - y);
+      assert.deepEqual(remaining, Array.from({ length: LIMIT }, (_, i) => i));
+    } finally {
+      await one.close();
+    }
   });
 
   it('counts requests without a valid key per client IP, made-up keys included', async () => {

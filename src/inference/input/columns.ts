@@ -9,10 +9,10 @@
  */
 import type { DatasetEncoding } from '../../datasets/encoding.js';
 import { apiError, type ApiError } from '../../errors.js';
+import { DECIMAL } from './decimal.js';
 
 /** Largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export type UnknownCategory = 'zeros' | 'error';
 
@@ -74,6 +74,7 @@ export function columnNames(shape: InputShape): string[] {
 
 /** A JSON value as a float32 number; throws naming the row and column. */
 export function numberAt(value: unknown, row: number, column: number, feature: string | undefined): number {
+  if (typeof value === 'number' && Math.abs(value) <= FLOAT32_MAX) return value; // the common case, allocating nothing
   const where = { row, column, ...(feature !== undefined && { feature }) };
   if (typeof value !== 'number') {
     throw inputProblem('not-a-number', `Row ${row}, column ${column}${feature !== undefined ? ` (${feature})` : ''}: ${JSON.stringify(value) ?? String(value)} is not a number`, where);

@@ -5,29 +5,15 @@
  * header when one of its cells is not a number. Problems name the `row` (0-based data row), the `column` (0-based) and
  * the `line` (1-based line of the text).
  */
-import { CsvError, parse } from 'csv-parse/sync';
+import { csvRecords } from './csv-records.js';
+import { DECIMAL, decimalValue } from './decimal.js';
 import { checkRowCount, columnOrder, emptyMatrix, inputProblem, place, type FeatureMatrix, type InputShape, type Slot } from './feature-matrix.js';
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const FLOAT32_MAX = 3.4028234663852886e38;
-
-interface Parsed {
-  record: string[];
-  info: { lines: number };
-}
-
-function readRecords(text: string, maxRecords: number): Parsed[] {
-  try {
-    return parse(text, { info: true, trim: true, skip_empty_lines: true, relax_column_count: true, to: maxRecords }) as unknown as Parsed[]; // `info: true` makes each record {record, info}
-  } catch (error) {
-    if (error instanceof CsvError) throw inputProblem('malformed', `The CSV could not be parsed: ${error.message}`, { line: error.lines });
-    throw error;
-  }
-}
 
 export function matrixFromCsv(text: string, shape: InputShape, header: boolean | undefined): FeatureMatrix {
   // One record beyond the limit (plus a header) is enough to tell that there are too many.
-  const records = readRecords(text, shape.maxRows + 2);
+  const records = csvRecords(text, shape.maxRows + 2);
   const first = records[0]?.record ?? [];
   const hasHeader = header ?? looksLikeHeader(first, shape);
   const data = hasHeader ? records.slice(1) : records;
@@ -48,7 +34,7 @@ export function matrixFromCsv(text: string, shape: InputShape, header: boolean |
       const slot = slots[c]!;
       const cell = record[c]!;
       if (slot !== null && slot !== 'target' && slot.kind === 'numeric') {
-        const value = DECIMAL.test(cell) ? Number(cell) : NaN;
+        const value = decimalValue(cell);
         if (Number.isNaN(value) || Math.abs(value) > FLOAT32_MAX) {
           throw inputProblem(Number.isNaN(value) ? 'not-a-number' : 'out-of-range', `Row ${r} (line ${info.lines}), column ${c} (${slot.name}): ${JSON.stringify(cell)} is not a float32 number`, {
             row: r, column: c, line: info.lines, feature: slot.name,

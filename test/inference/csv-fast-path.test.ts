@@ -1,0 +1,83 @@
+/**
+ * The fast paths of prediction input reading against the library and the regular expression they stand in for, over
+ * generated inputs: csvRecords (a direct split when csv-parse would read plain lines and cells) gives exactly
+ * csv-parse's records and line numbers, or its error; decimalValue gives exactly `DECIMAL.test(cell) ? Number(cell) : NaN`.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { csvParseRecords, csvRecords } from '../../src/inference/input/csv-records.js';
+import { DECIMAL, decimalValue } from '../../src/inference/input/decimal.js';
+
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const pick = <T>(next: () => number, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+
+/** Cells as users send them, and the odd ones: signs, exponents, radix prefixes, words, whitespace, quotes. */
+function cell(next: () => number): string {
+  const kind = next();
+  if (kind < 0.5) return String(pick(next, [0, 1, -1, 0.5, 255, 1e-7, 3.4e38, 1e39, -2.5e-3]) * (next() < 0.5 ? 1 : next()));
+  const alphabet = ['0', '1', '9', '.', '+', '-', 'e', 'E', 'x', 'b', 'o', 'a', ' ', '\t', '\u00a0', '_', 'Infinity', 'NaN', '0x', '٣'];
+  let s = '';
+  const length = Math.floor(next() * 6);
+  for (let i = 0; i < length; i++) s += pick(next, alphabet);
+  return s;
+}
+
+function body(next: () => number): string {
+  const newline = pick(next, ['\n', '\r\n', '\n', '\r']);
+  const lines: string[] = [];
+  const rows = Math.floor(next() * 12);
+  const width = 1 + Math.floor(next() * 5);
+  for (let r = 0; r < rows; r++) {
+    const w = next() < 0.1 ? Math.floor(next() * 7) : width;
+    let line = Array.from({ length: w }, () => (next() < 0.05 ? `"${cell(next)}"` : next() < 0.9 ? String(Math.round(next() * 1e4) / 100) : cell(next))).join(',');
+    if (next() < 0.05) line = '';
+    if (next() < 0.03) line += pick(next, ['\n', '\r\n', '\r', ' ']); // a stray line ending or space
+    lines.push(line);
+  }
+  return lines.join(newline) + (next() < 0.5 ? newline : '');
+}
+
+/** What the prediction code reads of a record: its cells and its line. */
+const outcome = (read: () => { record: string[]; info: { lines: number } }[]): unknown => {
+  try {
+    return { records: read().map(({ record, info }) => ({ record, line: info.lines })) };
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+};
+
+describe('prediction input fast paths', () => {
+  it('csvRecords reads 20,000 generated bodies exactly as csv-parse does (records, lines, errors, limits)', () => {
+    const next = random(7);
+    let fast = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = body(next);
+      const max = next() < 0.2 ? 1 + Math.floor(next() * 5) : 1000;
+      assert.deepEqual(outcome(() => csvRecords(text, max)), outcome(() => csvParseRecords(text, max)), JSON.stringify(text));
+      if (!/["\t\u00a0 ]|\r(?!\n)/.test(text)) fast++; // plain: the split reads it (unless its line endings are mixed)
+    }
+    assert.ok(fast > 5000, `only ${fast} bodies took the fast path`);
+  });
+
+  it('decimalValue equals the regular expression over 200,000 generated cells', () => {
+    const next = random(8);
+    for (let i = 0; i < 200_000; i++) {
+      const text = cell(next);
+      const expected = DECIMAL.test(text) ? Number(text) : NaN;
+      assert.ok(Object.is(decimalValue(text), expected), `${JSON.stringify(text)}: ${decimalValue(text)} vs ${expected}`);
+    }
+    for (const text of ['', '0x10', '0b1', '0o7', '0X1F', 'Infinity', '-Infinity', '1e400', '-1e400', '.', '+', '1.', '.5', '+.5', '-0', '00012', ' 1', '1 ', '1_0']) {
+      const expected = DECIMAL.test(text) ? Number(text) : NaN;
+      assert.ok(Object.is(decimalValue(text), expected), `${JSON.stringify(text)}: ${decimalValue(text)} vs ${expected}`);
+    }
+  });
+});

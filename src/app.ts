@@ -62,10 +62,12 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
   if (options.ownsServices ?? true) app.addHook('onClose', async () => services.close());
 
   // One JSON line per request, with its id; the URL without credentials (src/logger.ts).
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks that await nothing take Fastify's callback form: no promise and no microtask per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -76,6 +78,7 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
       },
       'request',
     );
+    done();
   });
 
   registerProblemHandlers(app, { ports: dependencyPorts(config.databaseUrl, config.redisUrl) });

@@ -17,8 +17,9 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   const metrics = createApiMetrics(app.services);
   const authorized = metricsTokenCheck(app.services.config.metrics.token);
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observeRequest(request.method, request.is404 ? undefined : request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+    done();
   });
 
   const schema = {

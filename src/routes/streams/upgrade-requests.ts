@@ -9,7 +9,7 @@
  *   - a refused upgrade (401, 404, …) closes the connection once the answer is sent. Node hands upgrade sockets to the
  *     application; left open by a client that does not hang up, they would keep the server from shutting down.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 function decodeName(name: string): string {
@@ -52,19 +52,24 @@ export function isUpgradeRequest(request: FastifyRequest): boolean {
 }
 
 async function upgradeRequestsPlugin(app: FastifyInstance): Promise<void> {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!isUpgradeRequest(request)) return;
-    const raw = request.raw;
-    // A refused upgrade is an ordinary response on the upgrade socket; an accepted one hijacks the reply and never finishes.
-    reply.raw.once('finish', () => raw.socket.destroySoon());
-    if (!raw.url?.includes('=')) return;
-    const { url, token, found } = takeAccessToken(raw.url);
-    if (!found) return;
-    raw.url = url;
-    // Fastify parsed the query before this hook: the parameters go from it too (repeated ones would fail validation).
-    if (request.query && typeof request.query === 'object') delete (request.query as Record<string, unknown>).access_token;
-    if (token !== null && !request.headers.authorization) request.headers.authorization = `Bearer ${token}`;
+  app.addHook('onRequest', (request, reply, done) => {
+    if (isUpgradeRequest(request)) takeUpgradeCredentials(request, reply);
+    done();
   });
+}
+
+/** On an upgrade request: the socket is closed after a refusal, and an ?access_token= becomes the Authorization header. */
+function takeUpgradeCredentials(request: FastifyRequest, reply: FastifyReply): void {
+  const raw = request.raw;
+  // A refused upgrade is an ordinary response on the upgrade socket; an accepted one hijacks the reply and never finishes.
+  reply.raw.once('finish', () => raw.socket.destroySoon());
+  if (!raw.url?.includes('=')) return;
+  const { url, token, found } = takeAccessToken(raw.url);
+  if (!found) return;
+  raw.url = url;
+  // Fastify parsed the query before this hook: the parameters go from it too (repeated ones would fail validation).
+  if (request.query && typeof request.query === 'object') delete (request.query as Record<string, unknown>).access_token;
+  if (token !== null && !request.headers.authorization) request.headers.authorization = `Bearer ${token}`;
 }
 
 export const websocketUpgrades = fp(upgradeRequestsPlugin, { name: 'trainyard-websocket-upgrades' });

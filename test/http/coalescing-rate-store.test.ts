@@ -12,6 +12,7 @@ import { coalescingRedisStore, type CoalescingOptions, type CoalescingRateStore 
 import { createRedis } from '../../src/queue/redis.js';
 import { testConfig, uniqueName } from '../helpers/app.js';
 import { waitUntil } from '../training/helpers.js';
+import { rng } from '../engine/seeded-random.js';
 
 interface Count {
   current: number;
@@ -21,17 +22,6 @@ interface Count {
 const count = (store: CoalescingRateStore, key: string, windowMs = 60_000): Promise<Count> =>
   new Promise((resolve, reject) => store.incr(key, (error, result) => (error ? reject(error) : resolve(result!)), windowMs, 1_000_000));
 
-/** A small seeded generator (mulberry32), so a failing pattern can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('the coalescing rate-limit store (real Redis)', () => {
   const clients: Redis[] = [];
@@ -58,7 +48,7 @@ describe('the coalescing rate-limit store (real Redis)', () => {
 
   it('one replica: every count is the request\'s place, in bursts of up to 200 overlapping requests, and Redis ends at the total', async () => {
     for (const seed of [1, 2, 3]) {
-      const next = random(seed);
+      const next = rng(seed);
       const store = storeOf();
       const key = `key:one-${seed}`;
       const counts: number[] = [];
@@ -82,7 +72,7 @@ describe('the coalescing rate-limit store (real Redis)', () => {
   it('two replicas: no count above the truth, exact once a replica\'s knowledge is older than freshMs, Redis ends at the total', async () => {
     const freshMs = 100;
     for (const seed of [11, 12, 13]) {
-      const next = random(seed);
+      const next = rng(seed);
       let clock = 1_000_000;
       const replicas = [storeOf({ freshMs, now: () => clock }), storeOf({ freshMs, now: () => clock })];
       const key = `key:two-${seed}`;

@@ -7,17 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { csvParseRecords, csvRecords } from '../../src/inference/input/csv-records.js';
 import { DECIMAL, decimalValue } from '../../src/inference/input/decimal.js';
+import { rng } from '../engine/seeded-random.js';
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(next: () => number, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 
 /** Cells as users send them, and the odd ones: signs, exponents, radix prefixes, words, whitespace, quotes. */
@@ -57,7 +48,7 @@ const outcome = (read: () => { record: string[]; info: { lines: number } }[]): u
 
 describe('prediction input fast paths', () => {
   it('csvRecords reads 20,000 generated bodies exactly as csv-parse does (records, lines, errors, limits)', () => {
-    const next = random(7);
+    const next = rng(7);
     let fast = 0;
     for (let i = 0; i < 20_000; i++) {
       const text = body(next);
@@ -69,7 +60,7 @@ describe('prediction input fast paths', () => {
   });
 
   it('decimalValue equals the regular expression over 200,000 generated cells', () => {
-    const next = random(8);
+    const next = rng(8);
     for (let i = 0; i < 200_000; i++) {
       const text = cell(next);
       const expected = DECIMAL.test(text) ? Number(text) : NaN;

@@ -1,10 +1,13 @@
 /**
  * The fast paths of prediction input reading against the library and the regular expression they stand in for, over
  * generated inputs: csvRecords (a direct split when csv-parse would read plain lines and cells) gives exactly
- * csv-parse's records and line numbers, or its error; decimalValue gives exactly `DECIMAL.test(cell) ? Number(cell) : NaN`.
+ * csv-parse's records and line numbers, or its error; decimalValue gives exactly `DECIMAL.test(cell) ? Number(cell) : NaN`;
+ * a numeric model's CSV read by JSON.parse gives the general reading's matrix or problem.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { ApiError } from '../../src/errors.js';
+import { matrixFromCsv } from '../../src/inference/input/csv-body.js';
 import { csvParseRecords, csvRecords } from '../../src/inference/input/csv-records.js';
 import { DECIMAL, decimalValue } from '../../src/inference/input/decimal.js';
 import { rng } from '../engine/seeded-random.js';
@@ -70,5 +73,52 @@ describe('prediction input fast paths', () => {
       const expected = DECIMAL.test(text) ? Number(text) : NaN;
       assert.ok(Object.is(decimalValue(text), expected), `${JSON.stringify(text)}: ${decimalValue(text)} vs ${expected}`);
     }
+  });
+});
+
+describe('plain numeric CSV read at JSON speed', () => {
+  const columns = (names: string[]) => names.map((name, offset) => ({ name, kind: 'numeric' as const, offset }));
+  const shapeOf = (names: string[], maxRows = 50) => ({ columns: columns(names), features: names.length, maxRows, strict: false, unknownCategory: 'zeros' as const });
+  const read = (text: string, shape: ReturnType<typeof shapeOf>, header: boolean | undefined, plainNumbers: boolean): unknown => {
+    try {
+      const m = matrixFromCsv(text, shape, header, { plainNumbers });
+      return { x: Array.from(m.x, (v) => (Object.is(v, -0) ? '-0' : v)), rows: m.rows, ignored: m.ignoredColumns };
+    } catch (error) {
+      const e = error as ApiError;
+      return { code: e.code, detail: e.detail, fields: e.fields };
+    }
+  };
+  const number = (next: () => number): string => {
+    const k = next();
+    if (k < 0.6) return String(Math.round((next() - 0.5) * 1e6) / 1e3);
+    if (k < 0.8) return String(next());
+    return pick(next, ['0', '-0', '1e5', '1E-5', '+1', '1.', '.5', '012', '3.5e38', '-3.5e38', '1e39', '', 'x', 'null', 'true', '[1]', '1e', '-']);
+  };
+
+  it('gives the same matrix, or the same problem, as the general reading over 5,000 generated bodies', () => {
+    const next = rng(9);
+    let plain = 0;
+    for (let i = 0; i < 5_000; i++) {
+      const width = 1 + Math.floor(next() * 5);
+      const names = Array.from({ length: width }, (_, c) => `f${c}`);
+      const header = next() < 0.3 ? [...names].sort(() => next() - 0.5).concat(next() < 0.3 ? ['extra'] : []) : null;
+      const newline = next() < 0.2 ? '\r\n' : '\n';
+      const lines = header ? [header.join(',')] : [];
+      const rows = Math.floor(next() * 8);
+      for (let r = 0; r < rows; r++) {
+        const w = next() < 0.05 ? width + 1 : (header?.length ?? width);
+        let line = Array.from({ length: w }, () => (next() < 0.97 ? String(Math.round(next() * 1e4) / 100) : number(next))).join(',');
+        if (next() < 0.03) line = line.replace(',', pick(next, [',\n', ',\r', '\n', '\r\n'])); // a stray line ending
+        lines.push(line);
+        if (next() < 0.02) lines.push('');
+      }
+      const text = lines.join(newline) + (next() < 0.5 ? newline : '');
+      const shape = shapeOf(names, next() < 0.1 ? 3 : 50);
+      const given = pick(next, [undefined, undefined, true, false]);
+      const general = read(text, shape, given, false);
+      assert.deepEqual(read(text, shape, given, true), general, JSON.stringify(text));
+      if (!('code' in (general as object))) plain++;
+    }
+    assert.ok(plain > 2000, `only ${plain} bodies were read without a problem`);
   });
 });

@@ -5,13 +5,51 @@
  * header when one of its cells is not a number. Problems name the `row` (0-based data row), the `column` (0-based) and
  * the `line` (1-based line of the text).
  */
+import { plainNumericCsv } from './csv-numeric.js';
 import { csvRecords } from './csv-records.js';
 import { DECIMAL, decimalValue } from './decimal.js';
 import { checkRowCount, columnOrder, emptyMatrix, inputProblem, place, type FeatureMatrix, type InputShape, type Slot } from './feature-matrix.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-export function matrixFromCsv(text: string, shape: InputShape, header: boolean | undefined): FeatureMatrix {
+/** Reading options (tests turn the fast path off to compare the two readings). */
+export interface CsvReading {
+  plainNumbers?: boolean;
+}
+
+export function matrixFromCsv(text: string, shape: InputShape, header: boolean | undefined, reading: CsvReading = {}): FeatureMatrix {
+  const fast = reading.plainNumbers !== false && !shape.target && shape.columns.every((c) => c.kind === 'numeric') ? fromPlainNumbers(text, shape, header) : null;
+  return fast ?? fromRecords(text, shape, header);
+}
+
+/**
+ * A numeric model's matrix from a plain numeric body (./csv-numeric.ts), or null when the body is not one or has any
+ * problem (a wrong width, a value that is not a float32 number): the general reading then reports it.
+ */
+function fromPlainNumbers(text: string, shape: InputShape, header: boolean | undefined): FeatureMatrix | null {
+  const plain = plainNumericCsv(text, header, shape.maxRows);
+  if (!plain || plain.rows.length === 0) return null;
+  const ignored = new Set<string>();
+  const slots: Slot[] = plain.header ? columnOrder(plain.header, shape, ignored) : [...shape.columns];
+  const offsets = slots.map((s) => (s === null || s === 'target' ? -1 : s.offset));
+  const d = slots.length, f = shape.features;
+  const m = emptyMatrix(plain.rows.length, shape);
+  for (let r = 0; r < plain.rows.length; r++) {
+    const row = plain.rows[r];
+    if (!Array.isArray(row) || row.length !== d) return null;
+    for (let c = 0; c < d; c++) {
+      const value: unknown = row[c];
+      if (typeof value !== 'number' || !(Math.abs(value) <= FLOAT32_MAX)) return null;
+      const offset = offsets[c]!;
+      if (offset >= 0) m.x[r * f + offset] = value;
+    }
+  }
+  m.ignoredColumns = [...ignored];
+  return m;
+}
+
+/** The general reading: csv-parse's records (./csv-records.ts), cell by cell. */
+function fromRecords(text: string, shape: InputShape, header: boolean | undefined): FeatureMatrix {
   // One record beyond the limit (plus a header) is enough to tell that there are too many.
   const records = csvRecords(text, shape.maxRows + 2);
   const first = records[0]?.record ?? [];

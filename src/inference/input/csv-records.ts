@@ -15,7 +15,7 @@ export interface CsvRecord {
  * Anything that would make csv-parse's reading differ from splitting lines at newlines and cells at commas: quotes,
  * whitespace it trims (anything but the newlines), a carriage return that does not end a line.
  */
-const NEEDS_CSV_PARSE = /["\t\v\f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|\r(?!\n)/;
+export const NEEDS_CSV_PARSE = /["\t\v\f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|\r(?!\n)/;
 
 /**
  * The records of a body that csv-parse would read as plain lines and cells (see {@link NEEDS_CSV_PARSE}), split

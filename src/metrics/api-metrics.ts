@@ -44,6 +44,7 @@ export function createApiMetrics(services: Pick<Services, 'db' | 'trainingQueue'
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
+  const httpSeries = new Map<string, ReturnType<typeof http.labels>>();
 
   // Whether this scrape's read of each source succeeded: set by the collect of the gauge that reads it, which runs
   // before trainyard_metrics_source_up's (a registry collects its metrics in registration order, concurrently).
@@ -137,7 +138,12 @@ export function createApiMetrics(services: Pick<Services, 'db' | 'trainingQueue'
   return {
     registry: Registry.merge([registry, inferenceRegistry, processRegistry()]),
     observeRequest(method, route, statusCode, seconds) {
-      http.observe({ method, route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) }, seconds);
+      // The labelled series of each method, route pattern and status, looked up once (prom-client hashes the labels
+      // of every observe otherwise): a bounded set, as routes are patterns.
+      const key = `${method} ${statusCode} ${route ?? UNMATCHED_ROUTE}`;
+      let series = httpSeries.get(key);
+      if (!series) httpSeries.set(key, (series = http.labels({ method, route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) })));
+      series.observe(seconds);
     },
   };
 }

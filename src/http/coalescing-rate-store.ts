@@ -97,7 +97,11 @@ export function coalescingRedisStore(redis: Redis, nameSpace: string, options: C
       bucket.timer.unref();
     }
   }
+  /** Forgets idle buckets; at most once per `freshMs` (a flood of new client IPs must not sweep at every request). */
+  let sweptAt = -Infinity;
   function sweep(at: number): void {
+    if (at - sweptAt < Math.max(freshMs, 1)) return;
+    sweptAt = at;
     for (const [key, bucket] of buckets) if (idle(bucket, at)) buckets.delete(key);
   }
 

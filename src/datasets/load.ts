@@ -1,22 +1,26 @@
 /**
- * Reading a dataset back for training: the chunks are streamed in order (a few at a time, never the whole table in one
- * query) straight into one x and one y. The content hash is checked on the way, so a worker never trains on torn data.
+ * Reading a dataset back for training: its chunks are read in order straight into one x and one y, with the checks of
+ * ./matrix-assembly.ts on the way (rows continue, shapes match, content hash), so a worker never trains on torn data.
  *
  *   loadDataset(db, tenantId, datasetId, cache?) → { meta, x: Float32Array (R×F row-major), y: Int32Array | Float32Array } | null
  *
  * null when the dataset does not exist or belongs to another tenant. With a cache (a worker's, ./dataset-cache.ts) the
  * dataset's row is still read (so the tenant check and the metadata are always current), but its chunks only when no
  * dataset with the same content hash is cached; the arrays are then shared (SharedArrayBuffer) and must not be written.
+ *
+ * The chunks are read with a binary COPY on a connection of the client's own node-postgres pool
+ * (./chunk-reader-copy.ts, several times faster than Prisma, which receives bytea as hex text); through Prisma only
+ * when the client has no such pool (not made by createDb).
  */
 import type { Db } from '../db/client.js';
-import { bytesView, contentHasher, copyBytesInto } from './codec.js';
+import { underlyingPool } from '../db/pool-stats.js';
+import { readChunksWithCopy } from './chunk-reader-copy.js';
+import { readChunksWithPrisma } from './chunk-reader-prisma.js';
 import type { CachedMatrix, DatasetCache } from './dataset-cache.js';
 import { isUuid } from './ids.js';
+import { MatrixAssembly } from './matrix-assembly.js';
 import { toMeta } from './meta.js';
 import type { DatasetMeta, LoadedDataset } from './types.js';
-
-/** Chunks fetched per query: bounds the bytes one query returns to about 8 MiB. */
-const CHUNKS_PER_QUERY = 8;
 
 export async function loadDataset(db: Db, tenantId: string, datasetId: string, cache?: DatasetCache): Promise<LoadedDataset | null> {
   if (!isUuid(datasetId)) return null;
@@ -29,27 +33,9 @@ export async function loadDataset(db: Db, tenantId: string, datasetId: string, c
 
 /** The chunks of `meta`'s dataset, in order, into new arrays (over SharedArrayBuffers when `memory` is 'shared'). */
 async function readMatrix(db: Db, meta: DatasetMeta, memory: 'own' | 'shared'): Promise<CachedMatrix> {
-  const { id: datasetId, rows, features } = meta;
-  const buffer = (bytes: number) => (memory === 'shared' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-  const x = new Float32Array(buffer(rows * features * 4));
-  const y = meta.task === 'classification' ? new Int32Array(buffer(rows * 4)) : new Float32Array(buffer(rows * 4));
-  let expectedRow = 0;
-  for (let index = 0; index < meta.chunkCount; index += CHUNKS_PER_QUERY) {
-    const chunks = await db.datasetChunk.findMany({
-      where: { datasetId, index: { gte: index, lt: index + CHUNKS_PER_QUERY } },
-      orderBy: { index: 'asc' },
-      select: { index: true, rowStart: true, rowCount: true, features: true, targets: true },
-    });
-    for (const chunk of chunks) {
-      const torn = chunk.rowStart !== expectedRow || chunk.features.byteLength !== chunk.rowCount * features * 4 || chunk.targets.byteLength !== chunk.rowCount * 4;
-      if (torn) throw new Error(`dataset ${datasetId}: chunk ${chunk.index} does not continue row ${expectedRow} with the declared shape`);
-      copyBytesInto(x, chunk.rowStart * features, chunk.features);
-      copyBytesInto(y, chunk.rowStart, chunk.targets);
-      expectedRow += chunk.rowCount;
-    }
-  }
-  if (expectedRow !== rows) throw new Error(`dataset ${datasetId}: chunks hold ${expectedRow} rows, metadata says ${rows}`);
-  const hash = contentHasher().update(bytesView(x)).update(bytesView(y)).digest('hex');
-  if (hash !== meta.contentHash) throw new Error(`dataset ${datasetId}: content hash mismatch (stored ${meta.contentHash}, read ${hash})`);
-  return { x, y };
+  const assembly = new MatrixAssembly(meta, memory);
+  const pool = underlyingPool(db);
+  if (pool) await readChunksWithCopy(pool, meta, assembly);
+  else await readChunksWithPrisma(db, meta, assembly);
+  return assembly.finish();
 }

@@ -30,6 +30,11 @@ export class ObservedPrismaPg extends PrismaPg {
     return adapter;
   }
 
+  /** The node-postgres pool opened last, for reads Prisma is slow at (dataset chunks); null before the first query or once it is ending. */
+  driver(): pg.Pool | null {
+    return this.pool && !this.pool.ending ? this.pool : null;
+  }
+
   /** The pool's state now; zeros before the first query opened it. */
   stats(): PoolStats {
     const pool = this.pool;
@@ -42,6 +47,11 @@ const observed = new WeakMap<object, ObservedPrismaPg>();
 /** Remembers which adapter a client was created with (src/db/client.ts). */
 export function observePool(client: object, adapter: ObservedPrismaPg): void {
   observed.set(client, adapter);
+}
+
+/** The node-postgres pool under a client made by createDb while it is open (a query opens it); null otherwise. */
+export function underlyingPool(client: object): pg.Pool | null {
+  return observed.get(client)?.driver() ?? null;
 }
 
 /** The Postgres pool state of a client made by createDb; null for another client. */

@@ -101,7 +101,7 @@ export const CheckpointsSchema = Type.Object({
 }, { additionalProperties: false, default: {} });
 
 export const MetricsSchema = Type.Object({
-  everySteps: withDefault(Type.Integer({ minimum: 1, default: 10, description: 'Write a metrics record every this many steps (and at every epoch end). Default 10.' })),
+  everySteps: withDefault(Type.Integer({ minimum: 1, default: 10, description: 'Write a metrics record every this many steps and at every epoch end; when an epoch has fewer steps (a full batch has one), at every k-th epoch end instead, k = this / steps per epoch rounded (plus the first and last epoch). Default 10.' })),
 }, { additionalProperties: false, default: {} });
 
 export const JobSpecBodySchema = Type.Object({

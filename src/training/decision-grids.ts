@@ -3,6 +3,10 @@
  * points spanning the dataset's bounding box in the raw feature space (src/models/grid.ts). The points are
  * preprocessed once — the preprocessing is fixed for the whole job — so a grid costs one forward pass over them.
  * Network.predict uses its own inference buffers and draws nothing from the RNG: grids never change what is trained.
+ *
+ * How many: one every `everyEpochs` epochs (DECISION_GRID_EVERY_EPOCHS) and after the last, but at most about
+ * {@link MAX_LIVE_GRIDS} per job (a longer job spaces them out), and only at recorded epoch ends (a grid travels with
+ * its epoch's metrics record; ./record-schedule.ts): the spacing is a multiple of the record schedule's.
  */
 import type { Network } from '../engine/network.js';
 import type { LossKind } from '../engine/spec.js';
@@ -12,6 +16,9 @@ import type { PreparedData } from './prepare-data.js';
 import type { TrainerDataset } from './trainer-protocol.js';
 
 export type DecisionGridSettings = Config['decisionGrid'];
+
+/** Live grids per job at most (plus the last one): a 1,000-epoch job gets one every 20 epochs, not every 5. */
+export const MAX_LIVE_GRIDS = 50;
 
 /** One grid, as the `decision` event carries it (src/queue/job-events.ts). */
 export interface DecisionGrid {
@@ -30,14 +37,22 @@ export class DecisionGrids {
     private readonly loss: LossKind,
     private readonly outputs: number,
     private readonly settings: DecisionGridSettings,
+    /** Epochs between two grids (the last epoch aside). */
+    readonly spacing: number,
     private readonly xRange: [number, number],
     private readonly yRange: [number, number],
     /** The grid's points, preprocessed: (resolution², inputs). */
     private readonly inputs: Float32Array,
   ) {}
 
-  /** The grids of a job, or null when it gets none (not 2 raw features, not classification, or turned off). */
-  static forJob(network: Network, loss: LossKind, outputs: number, dataset: TrainerDataset, data: PreparedData, settings: DecisionGridSettings): DecisionGrids | null {
+  /**
+   * The grids of a job, or null when it gets none (not 2 raw features, not classification, or turned off). `epochs`:
+   * the job's epochs; `recordEvery`: every how many epoch ends are recorded (./record-schedule.ts).
+   */
+  static forJob(
+    network: Network, loss: LossKind, outputs: number, dataset: TrainerDataset, data: PreparedData, settings: DecisionGridSettings,
+    schedule: { epochs: number; recordEvery: number } = { epochs: 0, recordEvery: 1 },
+  ): DecisionGrids | null {
     if (dataset.features !== 2 || loss === 'l2' || settings.everyEpochs === 0 || dataset.rows === 0) return null;
     const min = [Infinity, Infinity], max = [-Infinity, -Infinity];
     for (let r = 0; r < dataset.rows; r++) {
@@ -50,12 +65,14 @@ export class DecisionGrids {
     const xRange = gridSpan(min[0]!, max[0]!), yRange = gridSpan(min[1]!, max[1]!);
     const n = settings.resolution * settings.resolution;
     const inputs = data.preprocessor.apply(gridPoints(xRange, yRange, settings.resolution), n);
-    return new DecisionGrids(network, loss, outputs, settings, xRange, yRange, inputs);
+    const k = Math.max(1, schedule.recordEvery);
+    const spacing = k * Math.ceil(Math.max(settings.everyEpochs, Math.ceil(schedule.epochs / MAX_LIVE_GRIDS)) / k);
+    return new DecisionGrids(network, loss, outputs, settings, spacing, xRange, yRange, inputs);
   }
 
-  /** Whether the epoch just finished (1-based) gets a grid: every `everyEpochs` epochs, and the last one. */
+  /** Whether the epoch just finished (1-based) gets a grid: every `spacing` epochs, and the last one. */
   due(epoch: number, last: boolean): boolean {
-    return last || epoch % this.settings.everyEpochs === 0;
+    return last || epoch % this.spacing === 0;
   }
 
   /** The grid of the network as it is now, at the end of `epoch`. */

@@ -1,7 +1,8 @@
 /**
  * Everything a claimed job needs before training starts, read from Postgres: the stored spec re-planned against the
  * dataset, the dataset's matrix, the checkpoints to resume from (newest, and the best when it is another one) and a
- * warm-start model. A problem that no retry can fix comes back as a failure with a stable code.
+ * warm-start model, and for a sweep's trial the epochs whose end must be recorded (its ASHA rungs, judged from their
+ * stored epoch-end rows: ./record-schedule.ts). A problem that no retry can fix comes back as a failure with a stable code.
  */
 import type { Db, Job } from '../db/client.js';
 import type { DatasetCache } from '../datasets/dataset-cache.js';
@@ -10,6 +11,7 @@ import type { DatasetMeta } from '../datasets/types.js';
 import { ApiError } from '../errors.js';
 import { planJob, type JobPlan, type JobSpec, type WarmStartFacts } from '../jobs/plan.js';
 import { ArtifactError, artifactFromRow, type ModelArtifact } from '../models/artifact.js';
+import { sweepFacts } from '../sweeps/stored.js';
 import type { TrainerInput } from './trainer-protocol.js';
 
 export type JobInputs =
@@ -55,6 +57,9 @@ export async function loadJobInputs(db: Db, job: Job, datasets?: DatasetCache): 
     return { kind: 'failed', code: 'SPEC_INVALID', reason: error.detail };
   }
 
+  const sweep = job.sweepId ? await db.sweep.findUnique({ where: { id: job.sweepId } }) : null;
+  const recordEpochs = sweep ? (sweepFacts(sweep).options.asha?.rungs ?? []) : [];
+
   let resume: TrainerInput['resume'] = null;
   if (latest) {
     const best = await db.checkpoint.findFirst({ where: { jobId: job.id, isBest: true, step: { not: latest.step } }, select: { state: true } });
@@ -72,6 +77,7 @@ export async function loadJobInputs(db: Db, job: Job, datasets?: DatasetCache): 
       dataset: { rows: meta.rows, features: meta.features, x: dataset.x, y: dataset.y },
       resume,
       warmStart: warm && !resume ? { weights: warm.weights, preprocessing: warm.preprocessing } : null,
+      recordEpochs,
     },
   };
 }

@@ -7,12 +7,13 @@
  * checkpoint's step is committed before or with that checkpoint (in its transaction), and everything before the final
  * status. The training-health warnings raised at a record are stored in the same transaction as the record. Events are
  * published after the commit they describe, per record in this order: `metrics`, its new `warning`s (those not stored
- * before: a resumed attempt raises again what the previous one raised after its checkpoint), its `decision` grid.
+ * before: a resumed attempt raises again what the previous one raised after its checkpoint), its `decision` grid —
+ * a batch per Redis round trip, and only while a stream watches the job (./event-publisher.ts).
  * A lost lease stops the trainer at once and nothing more is written.
  *
  * Outages are waited out: a write (or a read of the job's inputs) that fails because Postgres is away, or a lock wait
  * timed out, is retried with capped exponential backoff and jitter (src/infra/retry.ts). Meanwhile the trainer runs
- * ahead until MAX_PENDING_WRITES records are pending, then blocks: training pauses. When Postgres is back the retried
+ * ahead until MAX_PENDING_WRITES (128) records are pending, then blocks: training pauses. When Postgres is back the retried
  * write goes through the fence, which revalidates the lease: the run continues, or stops without writing if another
  * worker took the job meanwhile. Only an outage longer than INFRA_FAILURE_BUDGET_MS gives the attempt up (the
  * processor then lets BullMQ requeue the job). A Redis outage only loses live events (logged once per outage).
@@ -22,11 +23,12 @@ import type { Config } from '../config.js';
 import type { Db, Job } from '../db/client.js';
 import type { DatasetMeta } from '../datasets/types.js';
 import type { JobPlan } from '../jobs/plan.js';
-import { publishJobEvent, type JobEventInput, type JobWarning, type MetricRecord } from '../queue/job-events.js';
+import type { JobEventInput, JobWarning, MetricRecord } from '../queue/job-events.js';
 import type { Redis } from '../queue/redis.js';
 import { waitOut } from '../infra/retry.js';
 import { observeTrainerMessage, timedWrite } from '../metrics/worker-metrics.js';
 import { kernelChange } from './checkpoint-state.js';
+import { JobEventPublisher } from './event-publisher.js';
 import { loadJobInputs } from './job-inputs.js';
 import {
   finishCancelled, finishFailed, finishPruned, finishSucceeded, handBackJob, heartbeat, LeaseLostError, writeCheckpoint, writeMetrics, type Lease,
@@ -35,7 +37,7 @@ import { modelWrite } from './model-write.js';
 import { startTrainer, type TrainerHost, type TrainerThreads } from './trainer-host.js';
 import { threadsForJob } from './thread-share.js';
 import type { DatasetCache } from '../datasets/dataset-cache.js';
-import { StopCommand, type TrainerMessage } from './trainer-protocol.js';
+import { MAX_PENDING_WRITES, StopCommand, type TrainerMessage } from './trainer-protocol.js';
 
 export type RunResult =
   | { kind: 'succeeded'; modelId: string }
@@ -58,8 +60,13 @@ export interface JobRunDeps {
   datasets?: DatasetCache | null;
 }
 
-/** Metric records written per transaction at most, and how long one may wait for others to join it. */
-const METRICS_BATCH = 100;
+/**
+ * Metric records written per transaction at most, and how long one may wait for others to join it. The batch is half
+ * the trainer's write window (MAX_PENDING_WRITES): a full window must never wait for the timer, or a fast trainer
+ * blocks for METRICS_FLUSH_MS every window (it did: 64 records per 100 ms was a full-batch job's speed limit).
+ * A short job's records then go in one or two transactions.
+ */
+const METRICS_BATCH = MAX_PENDING_WRITES / 2;
 const METRICS_FLUSH_MS = 100;
 /** Retries of a write that failed for another reason than an outage (it is unlikely to succeed later). */
 const OTHER_RETRIES = 3;
@@ -79,11 +86,16 @@ export class JobRun {
   private plan: JobPlan | null = null;
   private meta: DatasetMeta | null = null;
   private progress = { step: 0, epoch: 0 };
-  /** Whether the last heartbeat / event publish failed: logged once per outage, not at every try. */
+  /**
+   * The job's stored checkpoints when this run knows them all (it started with none and counts the ones it writes);
+   * null after a resume. While they are at most `keep`, a checkpoint write has nothing to prune.
+   */
+  private storedCheckpoints: number | null = null;
+  /** Whether the last heartbeat failed: logged once per outage, not at every try. */
   private heartbeatFailing = false;
   /** A heartbeat is in flight (a slow one is not overlapped by the next). */
   private beating = false;
-  private publishFailing = false;
+  private readonly events: JobEventPublisher;
   /** Set when the job's sweep pruned it: the cancel that follows ends it as pruned. */
   private pruneReason: string | null = null;
   private resolveResult!: (result: RunResult) => void;
@@ -104,6 +116,7 @@ export class JobRun {
   constructor(private readonly deps: JobRunDeps, readonly lease: Lease, private readonly job: Job) {
     this.jobId = lease.jobId;
     this.progress = { step: job.step, epoch: job.epoch };
+    this.events = new JobEventPublisher(deps.redis, deps.config.queuePrefix, this.jobId, deps.logger);
   }
 
   /** Stops the job as cancelled (after the current step). */
@@ -132,6 +145,7 @@ export class JobRun {
     if (this.pending === StopCommand.HAND_BACK) return this.finishHandBack();
     this.plan = inputs.plan;
     this.meta = inputs.meta;
+    this.storedCheckpoints = inputs.trainer.resume === null ? 0 : null;
 
     const heartbeatMs = Math.max(100, Math.floor(config.worker.lockMs / 2));
     const timer = setInterval(() => void this.beat(), heartbeatMs);
@@ -187,9 +201,12 @@ export class JobRun {
         // The metric records up to the checkpoint (and their warnings) go in its transaction.
         const batch = this.takeMetrics();
         const best = m.best ? { metric: m.best.metric, metrics: { ...m.best.metrics } } : null;
+        const keep = this.plan!.spec.checkpoints.keep;
+        const prune = this.storedCheckpoints === null || this.storedCheckpoints + 1 > keep;
         const written = await this.write('checkpoint', () => writeCheckpoint(this.deps.db, this.lease, {
           step: m.step, epoch: m.epoch, state: m.state, metric: m.metric, isBest: m.isBest, bestStep: m.bestStep, best,
-        }, this.plan!.spec.checkpoints.keep, batch.map((b) => b.record), batch.flatMap((b) => b.warnings)));
+        }, keep, batch.map((b) => b.record), batch.flatMap((b) => b.warnings), { prune }));
+        if (this.storedCheckpoints !== null) this.storedCheckpoints = prune ? null : this.storedCheckpoints + 1;
         this.progress = { step: m.step, epoch: m.epoch };
         this.committed(batch, written.warnings);
         host.acknowledge(true);
@@ -270,20 +287,25 @@ export class JobRun {
     return batch;
   }
 
-  /** After the commit: let the trainer run further ahead, and publish each record, its new warnings and its grid. */
+  /**
+   * After the commit: let the trainer run further ahead, and publish each record, its new warnings and its grid — when
+   * a stream watches the job (./event-publisher.ts: one that subscribes later reads them from Postgres).
+   */
   private committed(batch: readonly MetricsMessage[], added: readonly JobWarning[]): void {
     for (let i = 0; i < batch.length; i++) this.host!.acknowledge(false);
+    const events: JobEventInput[] = [];
     for (const { record, warnings, decision } of batch) {
-      this.publish({ type: 'metrics', step: record.step, epoch: record.epoch, record });
+      events.push(this.event({ type: 'metrics', step: record.step, epoch: record.epoch, record }));
       for (const w of warnings) {
         if (!added.some((a) => a.code === w.code && a.layer === w.layer)) continue; // stored by an earlier attempt
-        this.publish({ type: 'warning', step: w.step, code: w.code, layer: w.layer, message: w.message, advice: w.advice });
+        events.push(this.event({ type: 'warning', step: w.step, code: w.code, layer: w.layer, message: w.message, advice: w.advice }));
       }
       if (decision) {
         const { epoch, resolution, xRange, yRange, classes } = decision;
-        this.publish({ type: 'decision', step: record.step, epoch, resolution, xRange, yRange, classes });
+        events.push(this.event({ type: 'decision', step: record.step, epoch, resolution, xRange, yRange, classes }));
       }
     }
+    this.events.publish(events, { whenWatched: true });
   }
 
   // ---- outcomes --------------------------------------------------------------------------------------------------
@@ -367,18 +389,18 @@ export class JobRun {
     });
   }
 
-  private publish(event: DistributiveOmit<JobEventInput, 'jobId' | 'attempt' | 'step' | 'epoch'> & { step?: number; epoch?: number }): void {
-    const full = { jobId: this.jobId, attempt: this.lease.attempt, step: this.progress.step, epoch: this.progress.epoch, ...event } as JobEventInput;
-    publishJobEvent(this.deps.redis, this.deps.config.queuePrefix, full).then(() => {
-      if (this.publishFailing) this.deps.logger.info({ jobId: this.jobId }, 'publishing job events works again');
-      this.publishFailing = false;
-    }, (error: unknown) => {
-      if (!this.publishFailing) this.deps.logger.warn({ err: error, jobId: this.jobId, event: event.type }, 'could not publish a job event (Redis unavailable?); live events are lost until it is back');
-      this.publishFailing = true;
-    });
+  /** Publishes a status or checkpoint event (always, in order with the records' events). */
+  private publish(event: PartialEvent): void {
+    this.events.publish([this.event(event)], { whenWatched: false });
+  }
+
+  /** The event with this job's id, attempt and (unless given) current progress. */
+  private event(event: PartialEvent): JobEventInput {
+    return { jobId: this.jobId, attempt: this.lease.attempt, step: this.progress.step, epoch: this.progress.epoch, ...event } as JobEventInput;
   }
 }
 
 type MetricsMessage = Extract<TrainerMessage, { type: 'metrics' }>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type PartialEvent = DistributiveOmit<JobEventInput, 'jobId' | 'attempt' | 'step' | 'epoch'> & { step?: number; epoch?: number };

@@ -138,20 +138,36 @@ async function addWarnings(tx: Tx, jobId: string, warnings: readonly JobWarning[
   return added;
 }
 
+/**
+ * The records as one JSON parameter, expanded by Postgres (jsonb_array_elements): a batch of a hundred records is one
+ * bound value rather than 1,400, which the client would otherwise encode one by one (it was most of a short job's
+ * database time on the worker). Numbers are exact: a JSON number's digits are parsed as float8 as a parameter's text
+ * would be; non-finite ones travel as the strings float8 reads ('Infinity', 'NaN').
+ */
 async function upsertMetrics(tx: Tx, jobId: string, records: readonly MetricRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const values = records.map((r) => Prisma.sql`(${jobId}::uuid, ${r.step}, ${r.epoch}, ${r.trainLoss}, ${r.dataLoss}, ${r.regLoss},
-    ${r.trainAccuracy}::float8, ${r.valLoss}::float8, ${r.valAccuracy}::float8, ${r.valRmse}::float8, ${r.valR2}::float8,
-    ${r.learningRate}, ${r.samplesPerSec}, ${JSON.stringify(r.layers)}::jsonb)`);
+  const rows = JSON.stringify(records.map((r) => ({
+    step: r.step, epoch: r.epoch, trainLoss: exact(r.trainLoss), dataLoss: exact(r.dataLoss), regLoss: exact(r.regLoss),
+    trainAccuracy: exact(r.trainAccuracy), valLoss: exact(r.valLoss), valAccuracy: exact(r.valAccuracy), valRmse: exact(r.valRmse),
+    valR2: exact(r.valR2), learningRate: exact(r.learningRate), samplesPerSec: exact(r.samplesPerSec), layers: r.layers,
+  })));
   await tx.$executeRaw`
     INSERT INTO "Metric" ("jobId", step, epoch, "trainLoss", "dataLoss", "regLoss", "trainAccuracy", "valLoss", "valAccuracy",
       "valRmse", "valR2", "learningRate", "samplesPerSec", layers)
-    VALUES ${Prisma.join(values)}
+    SELECT ${jobId}::uuid, (e->>'step')::int, (e->>'epoch')::int, (e->>'trainLoss')::float8, (e->>'dataLoss')::float8,
+      (e->>'regLoss')::float8, (e->>'trainAccuracy')::float8, (e->>'valLoss')::float8, (e->>'valAccuracy')::float8,
+      (e->>'valRmse')::float8, (e->>'valR2')::float8, (e->>'learningRate')::float8, (e->>'samplesPerSec')::float8, e->'layers'
+    FROM jsonb_array_elements(${rows}::jsonb) AS e
     ON CONFLICT ("jobId", step) DO UPDATE SET epoch = EXCLUDED.epoch, "trainLoss" = EXCLUDED."trainLoss",
       "dataLoss" = EXCLUDED."dataLoss", "regLoss" = EXCLUDED."regLoss", "trainAccuracy" = EXCLUDED."trainAccuracy",
       "valLoss" = EXCLUDED."valLoss", "valAccuracy" = EXCLUDED."valAccuracy", "valRmse" = EXCLUDED."valRmse",
       "valR2" = EXCLUDED."valR2", "learningRate" = EXCLUDED."learningRate", "samplesPerSec" = EXCLUDED."samplesPerSec",
       layers = EXCLUDED.layers`;
+}
+
+/** A number for the JSON above: finite ones as they are, the others as float8's spelling of them. */
+function exact(x: number | null): number | string | null {
+  return x === null || Number.isFinite(x) ? x : String(x);
 }
 
 export interface CheckpointWrite {
@@ -171,10 +187,12 @@ export interface CheckpointWrite {
 /**
  * Stores a checkpoint, with the metric records not yet written (all of them up to its step) and their warnings, and
  * prunes: keeps the newest `keep` and the best one (the newest is the one a resume needs, so it is never deleted). One
- * transaction: all or nothing. Returns the checkpoint's id and the warnings that were new.
+ * transaction: all or nothing. Returns the checkpoint's id and the warnings that were new. `prune: false` skips the
+ * pruning statement, for a caller that knows the job has at most `keep` checkpoints with this one.
  */
 export async function writeCheckpoint(
   db: Db, lease: Lease, cp: CheckpointWrite, keep: number, metrics: readonly MetricRecord[] = [], warnings: readonly JobWarning[] = [],
+  options: { prune?: boolean } = {},
 ): Promise<{ checkpointId: string; warnings: JobWarning[] }> {
   return db.$transaction(async (tx) => {
     await fence(tx, lease, { epoch: cp.epoch, step: cp.step, ...(cp.best ? { bestMetric: cp.best.metric, bestMetrics: cp.best.metrics } : {}) });
@@ -188,9 +206,11 @@ export async function writeCheckpoint(
       update: data,
       select: { id: true },
     });
-    await tx.$executeRaw`
-      DELETE FROM "Checkpoint" WHERE "jobId" = ${lease.jobId}::uuid AND NOT "isBest" AND NOT "isFinal"
-        AND step NOT IN (SELECT step FROM "Checkpoint" WHERE "jobId" = ${lease.jobId}::uuid ORDER BY step DESC LIMIT ${keep})`;
+    if (options.prune !== false) {
+      await tx.$executeRaw`
+        DELETE FROM "Checkpoint" WHERE "jobId" = ${lease.jobId}::uuid AND NOT "isBest" AND NOT "isFinal"
+          AND step NOT IN (SELECT step FROM "Checkpoint" WHERE "jobId" = ${lease.jobId}::uuid ORDER BY step DESC LIMIT ${keep})`;
+    }
     return { checkpointId: row.id, warnings: added };
   });
 }

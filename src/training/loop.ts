@@ -1,8 +1,9 @@
 /**
  * The training loop of one job, synchronous (it runs in the trainer thread): epochs over the seeded order of the
- * training rows, a metrics record every N steps and at every epoch end (with train/validation evaluation; the training
- * split is evaluated on a seeded sample of at most 10,000 rows, ./prepare-data.ts), best-epoch tracking and early
- * stopping, checkpoints (recording the kernel flavour: ./checkpoint-state.ts), divergence detection, and stop commands.
+ * training rows, an evaluation at every epoch end (train/validation; the training split is evaluated on a seeded sample
+ * of at most 10,000 rows, ./prepare-data.ts) for best-epoch tracking and early stopping, metrics records (every N
+ * steps and at epoch ends; only some epoch ends when epochs are much shorter than N: ./record-schedule.ts),
+ * checkpoints (recording the kernel flavour: ./checkpoint-state.ts), divergence detection, and stop commands.
  *
  * Checkpoints (quiet): at the first metrics record `checkpoints.everySteps` steps or `everySeconds` seconds after the
  * last one (an epoch end is a record like the others: it checkpoints only when one of the two rules is due), at a
@@ -29,10 +30,11 @@ import type { CheckpointTrigger, JobWarning, MetricRecord } from '../queue/job-e
 import { completedEpoch, encodeCheckpoint, type LoopState } from './checkpoint-state.js';
 import type { DecisionGrid, DecisionGrids } from './decision-grids.js';
 import type { QualityMetric } from './health/curve-rules.js';
-import { observeRecord } from './health/monitor.js';
+import { observeEpochEnd, observeRecord } from './health/monitor.js';
 import { freshHealthState, type HealthThresholds } from './health/state.js';
 import type { PreparedData } from './prepare-data.js';
 import { gatherRows } from './prepare-data.js';
+import { RecordSchedule } from './record-schedule.js';
 import { epochOrder } from './split.js';
 import { StopCommand, type EvalSummary, type StopReason, type TrainerMessage } from './trainer-protocol.js';
 
@@ -70,6 +72,8 @@ export interface LoopSetup {
   health: HealthThresholds;
   decisions: DecisionGrids | null;
   kernel: string;
+  /** Epochs (1-based) whose end must be recorded whatever the schedule (a sweep's ASHA rungs). */
+  recordEpochs?: readonly number[];
 }
 
 export function freshLoopState(): LoopState {
@@ -82,6 +86,7 @@ export class TrainingLoop {
   private readonly batchX: Float32Array;
   private readonly batchY: Int32Array | Float32Array;
   private readonly stepsPerEpoch: number;
+  private readonly schedule: RecordSchedule;
   /** Sums over the steps since the last record. */
   private window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: 0 };
   private lastCheckpoint: { step: number; time: number };
@@ -103,6 +108,7 @@ export class TrainingLoop {
     this.batchX = new Float32Array(B * data.inputs);
     this.batchY = data.train.y instanceof Int32Array ? new Int32Array(B) : new Float32Array(B);
     this.stepsPerEpoch = Math.ceil(data.train.rows / B);
+    this.schedule = new RecordSchedule(this.stepsPerEpoch, spec.metrics.everySteps, spec.training.epochs, setup.recordEpochs);
     const t = io.now();
     this.lastCheckpoint = { step: state.step, time: t };
     this.window.since = t;
@@ -110,7 +116,6 @@ export class TrainingLoop {
 
   run(): LoopOutcome {
     const { epochs, batchSize: B, seed } = this.spec.training;
-    const everyN = this.spec.metrics.everySteps;
     const state = this.state, N = this.data.train.rows;
     while (!state.stoppedEarly && state.epoch < epochs) {
       const order = epochOrder(seed, state.epoch, N);
@@ -133,8 +138,9 @@ export class TrainingLoop {
         gatherRows(this.data.train.x, this.data.inputs, rows, this.batchX);
         this.gatherBatchTargets(rows);
         const epochEnd = state.position + 1 === this.stepsPerEpoch;
-        const record = epochEnd || (state.step + 1) % everyN === 0;
-        const stats = this.network.trainStep(this.batchX, this.batchY, n, { layerStats: record });
+        // Records known in advance measure their layer statistics during the step (./record-schedule.ts).
+        const scheduled = this.schedule.due(state.step + 1, state.epoch + 1, epochEnd);
+        const stats = this.network.trainStep(this.batchX, this.batchY, n, { layerStats: scheduled });
         state.step++;
         state.position++;
 
@@ -145,13 +151,27 @@ export class TrainingLoop {
         this.window.dataLoss += stats.dataLoss;
         this.window.steps++;
         this.window.samples += n;
-        this.atRecordBoundary = record;
-        if (!record) continue;
 
         const evaluation = epochEnd ? this.endEpoch() : null;
+        // An epoch end the schedule skips still feeds the learning-curve warnings; it is recorded after all when it
+        // ends the job early or raises one (a warning is stored with the record of the step it was raised at).
+        const curveWarnings = evaluation && !scheduled ? this.observeCurve(evaluation.summary) : [];
+        const record = scheduled || (evaluation !== null && (state.stoppedEarly || curveWarnings.length > 0));
+        this.atRecordBoundary = record;
+        if (!record) {
+          if (!epochEnd) continue;
+          state.epoch++;
+          state.position = 0;
+          break;
+        }
+
         const windowRows = this.window.samples;
-        const metrics = this.record(stats, evaluation);
-        const warnings = this.observe(metrics, windowRows, evaluation?.summary ?? null);
+        // Not measured during the step: this step's update ratio is unknown (null; the UPDATE_RATIO rule skips it).
+        const layers = stats.layers ?? this.network.layerStats().map((l) => ({ ...l, updateRatio: null }));
+        const metrics = this.record(stats, layers, evaluation);
+        const warnings = scheduled
+          ? this.observe(metrics, windowRows, evaluation?.summary ?? null)
+          : [...this.observe(metrics, windowRows, null), ...curveWarnings];
         const decision = epochEnd ? this.decisionGrid() : null;
         this.io.emit({ type: 'metrics', record: metrics, warnings, decision });
         if (epochEnd) {
@@ -241,7 +261,7 @@ export class TrainingLoop {
     return { summary, monitored, improved };
   }
 
-  private record(stats: StepStats, evaluation: { summary: EvalSummary } | null): MetricRecord {
+  private record(stats: StepStats, layers: MetricRecord['layers'], evaluation: { summary: EvalSummary } | null): MetricRecord {
     const w = this.window, now = this.io.now();
     const seconds = (now - w.since) / 1000;
     const record: MetricRecord = {
@@ -257,7 +277,7 @@ export class TrainingLoop {
       valR2: evaluation?.summary.valR2 ?? null,
       learningRate: stats.learningRate,
       samplesPerSec: seconds > 0 ? w.samples / seconds : 0,
-      layers: stats.layers ?? [],
+      layers,
     };
     this.window = { loss: 0, dataLoss: 0, steps: 0, samples: 0, since: now };
     return record;
@@ -271,11 +291,20 @@ export class TrainingLoop {
       startLearningRate: this.spec.optimizer.learningRate,
       windowRows,
       layers: record.layers,
-      epochEnd: evaluation && {
-        epoch: evaluation.epoch, trainLoss: evaluation.trainLoss, valLoss: evaluation.valLoss,
-        quality: this.quality, qualityValue: this.quality ? evaluation[this.quality.metric] : null, validationRows: this.data.validation.rows,
-      },
+      epochEnd: evaluation && this.epochEndObservation(evaluation),
     }, this.setup.health);
+  }
+
+  /** The learning-curve rules alone, at an epoch end that is not recorded (yet). */
+  private observeCurve(evaluation: EvalSummary): JobWarning[] {
+    return observeEpochEnd(this.state.health, this.state.step, this.epochEndObservation(evaluation), this.setup.health);
+  }
+
+  private epochEndObservation(evaluation: EvalSummary): NonNullable<Parameters<typeof observeEpochEnd>[2]> {
+    return {
+      epoch: evaluation.epoch, trainLoss: evaluation.trainLoss, valLoss: evaluation.valLoss,
+      quality: this.quality, qualityValue: this.quality ? evaluation[this.quality.metric] : null, validationRows: this.data.validation.rows,
+    };
   }
 
   /**

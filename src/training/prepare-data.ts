@@ -67,12 +67,23 @@ export function prepareData(
 
 /** Rows `indices` of x (·, width) into a new (indices.length, width) matrix. */
 export function gatherRows(x: Float32Array, width: number, indices: ArrayLike<number>, out: Float32Array = new Float32Array(indices.length * width)): Float32Array {
+  if (width <= NARROW_ROW) {
+    // Narrow rows (a 2-feature spiral): element by element; a subarray per row would cost more than the copy.
+    for (let i = 0, o = 0; i < indices.length; i++) {
+      const from = indices[i]! * width;
+      for (let k = 0; k < width; k++) out[o++] = x[from + k]!;
+    }
+    return out;
+  }
   for (let i = 0; i < indices.length; i++) {
     const from = indices[i]! * width;
     out.set(x.subarray(from, from + width), i * width);
   }
   return out;
 }
+
+/** Rows of at most this many values are gathered element by element. */
+const NARROW_ROW = 32;
 
 export function gatherTargets<T extends Int32Array | Float32Array>(y: T, indices: ArrayLike<number>): T {
   const out = (y instanceof Int32Array ? new Int32Array(indices.length) : new Float32Array(indices.length)) as T;

@@ -72,7 +72,8 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
     }
   });
 
-  async function process(job: QueueJob<TrainingJobData>, token: string | undefined): Promise<void> {
+  /** `facts.sweepless`: set once the claim shows that the job belongs to no sweep (no release to do after it). */
+  async function process(job: QueueJob<TrainingJobData>, token: string | undefined, facts: { sweepless: boolean }): Promise<void> {
     await waitForTenantSlot({ config, db, logger }, job, token); // MAX_RUNNING_JOBS_PER_TENANT: ./tenant-gate.ts
     const { jobId } = job.data;
     const leaseMs = config.worker.lockMs * 2;
@@ -85,6 +86,7 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
       },
       onRecovered: ({ retries, elapsedMs }) => logger.info({ jobId, retries, waitedMs: elapsedMs }, 'claim went through after retries'),
     });
+    if (claim.kind !== 'finished') facts.sweepless = claim.job.sweepId === null;
     if (claim.kind === 'finished') {
       logger.info({ jobId, status: claim.status }, 'job already finished or gone; nothing to do');
       return;
@@ -120,10 +122,11 @@ export async function createTrainingProcessor(deps: ProcessorDeps): Promise<Trai
 
   return {
     async process(job, token) {
+      const facts = { sweepless: false };
       try {
-        await process(job, token);
+        await process(job, token, facts);
       } finally {
-        await sweeps.afterJob(job.data.jobId);
+        if (!facts.sweepless) await sweeps.afterJob(job.data.jobId);
       }
     },
     async handBack() {

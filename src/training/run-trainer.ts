@@ -11,6 +11,7 @@ import { DecisionGrids } from './decision-grids.js';
 import { newContextPerJob, type ContextSource } from './engine-contexts.js';
 import { freshLoopState, TrainingLoop, type LoopIO, type LoopOutcome } from './loop.js';
 import { prepareData } from './prepare-data.js';
+import { recordEveryEpochs } from './record-schedule.js';
 import { NETWORK_STREAM, streamSeed } from './split.js';
 import {
   ControlSlot, isWriteMessage, MAX_PENDING_CHECKPOINTS, MAX_PENDING_WRITES, StopCommand, type ControlBlock, type TrainerInput, type TrainerMessage,
@@ -56,8 +57,11 @@ export async function runTrainer(input: TrainerInput, post: Post, contexts: Cont
     }
     post({ type: 'started', step: state.step, epoch: completedEpoch(state), parameterCount: network.parameterCount, resumed: resumed !== null, flavour: ctx.flavour, checkpointKernel: resumed?.kernel ?? null, threads: ctx.threads });
 
-    const decisions = DecisionGrids.forJob(network, resolved.loss, resolved.outputs, input.dataset, data, input.decisionGrid);
-    const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights, { health: input.health, decisions, kernel: ctx.flavour });
+    const recordEvery = recordEveryEpochs(Math.ceil(data.train.rows / spec.training.batchSize), spec.metrics.everySteps);
+    const decisions = DecisionGrids.forJob(network, resolved.loss, resolved.outputs, input.dataset, data, input.decisionGrid, { epochs: spec.training.epochs, recordEvery });
+    const loop = new TrainingLoop(network, data, spec, state, threadIO(input.control, post), bestWeights, {
+      health: input.health, decisions, kernel: ctx.flavour, recordEpochs: input.recordEpochs ?? [],
+    });
     const outcome = loop.run();
     post(...finalMessage(outcome, state, data.preprocessor.toJSON(), resolved));
     healthy = true;

@@ -46,8 +46,11 @@ export type StopCommand = (typeof StopCommand)[keyof typeof StopCommand];
 export type StopReason = 'cancel' | 'hand-back' | 'lease-lost';
 export const STOP_REASONS: Record<Exclude<StopCommand, 0>, StopReason> = { 1: 'cancel', 2: 'hand-back', 3: 'lease-lost' };
 
-/** Most write messages the trainer may have in flight, and most checkpoints among them. */
-export const MAX_PENDING_WRITES = 64;
+/**
+ * Most write messages the trainer may have in flight, and most checkpoints among them. The main thread writes metrics
+ * in batches of half the window (src/training/job-run.ts), so a fast trainer runs on while one batch is written.
+ */
+export const MAX_PENDING_WRITES = 128;
 export const MAX_PENDING_CHECKPOINTS = 2;
 
 export type ControlBlock = Int32Array<SharedArrayBuffer>;
@@ -96,6 +99,8 @@ export interface TrainerInput {
   health: HealthThresholds;
   /** Live decision grids (configuration). */
   decisionGrid: DecisionGridSettings;
+  /** Epochs (1-based) whose end is recorded whatever the record schedule (a sweep trial's ASHA rungs). Default none. */
+  recordEpochs?: readonly number[];
   control: ControlBlock;
 }
 

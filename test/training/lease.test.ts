@@ -116,6 +116,27 @@ describe('lease and fencing', () => {
     assert.equal((await db.job.findUniqueOrThrow({ where: { id: jobId } })).step, 3);
   });
 
+  it('stores every number of a record exactly: doubles bit for bit, nulls, non-finite values, per-layer statistics', async () => {
+    const db = services.db;
+    const jobId = await newJob();
+    const lease = await claim(jobId, 'w');
+    const layer = {
+      name: 'dense0', kind: 'dense' as const, activation: 'relu' as const, gradNorm: 0.1 + 0.2, weightNorm: 1e-300, updateRatio: null,
+      activationMean: 5e-324, activationStd: 1 / 3, deadFraction: 0.25, saturatedFraction: null,
+    };
+    const tricky: MetricRecord = {
+      step: 1, epoch: 1, trainLoss: 0.1 + 0.2, dataLoss: 1.7976931348623157e308, regLoss: 5e-324, trainAccuracy: 2 / 3, valLoss: Infinity,
+      valAccuracy: null, valRmse: -Infinity, valR2: Number.NaN, learningRate: 1e-7, samplesPerSec: 123456789.123456789, layers: [layer],
+    };
+    await writeMetrics(db, lease, [tricky, { ...record(2), epoch: 1 }], { step: 2, epoch: 1 });
+    const row = await db.metric.findFirstOrThrow({ where: { jobId, step: 1 } });
+    for (const key of ['epoch', 'trainLoss', 'dataLoss', 'regLoss', 'trainAccuracy', 'valLoss', 'valAccuracy', 'valRmse', 'valR2', 'learningRate', 'samplesPerSec'] as const) {
+      assert.ok(Object.is(row[key], tricky[key]), `${key}: stored ${row[key]}, written ${tricky[key]}`);
+    }
+    assert.deepEqual(row.layers, [layer]);
+    assert.equal(await db.metric.count({ where: { jobId } }), 2);
+  });
+
   it('stores each warning once per code and layer with its records, returns only the new ones, and a stale lease stores none', async () => {
     const db = services.db;
     const jobId = await newJob();

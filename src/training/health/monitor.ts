@@ -1,6 +1,7 @@
 /**
- * Training-health warnings (issue 6): judged at every metrics record of the training loop, from the engine's per-layer
- * statistics and the learning curve, with the thresholds of the configuration.
+ * Training-health warnings (issue 6), with the thresholds of the configuration: the per-layer rules are judged at every
+ * metrics record of the training loop, from the engine's per-layer statistics; the learning-curve rules at every epoch
+ * end (recorded or not: a job with very short epochs records only some of them, ../record-schedule.ts).
  *
  *   DEAD_RELU     per ReLU-family layer: share of units never active since the previous record > deadReluFraction,
  *                 on sustainRecords records in a row (records whose window had < deadReluMinRows rows are skipped)
@@ -46,10 +47,7 @@ export interface RecordObservation {
 /** Judges one record; returns the warnings it raises (and updates the state). */
 export function observeRecord(state: HealthState, obs: RecordObservation, t: HealthThresholds): JobWarning[] {
   const raised: JobWarning[] = [];
-  const raise = (code: WarningCode, layer: string | null, text: WarningText) => {
-    state.raised.push(warningKey(code, layer));
-    raised.push({ code, layer, step: obs.step, ...text });
-  };
+  const raise = raiser(state, obs.step, raised);
   if (state.firstLoss === null && Number.isFinite(obs.trainLoss)) state.firstLoss = obs.trainLoss;
 
   const context = { windowRows: obs.windowRows, learningRate: obs.learningRate, startLearningRate: obs.startLearningRate, records: t.sustainRecords };
@@ -73,18 +71,35 @@ export function observeRecord(state: HealthState, obs: RecordObservation, t: Hea
     }
   }
 
-  const end = obs.epochEnd;
-  if (end && end.trainLoss !== null && Number.isFinite(end.trainLoss)) {
-    const val = end.valLoss !== null && Number.isFinite(end.valLoss) ? end.valLoss : null;
-    const quality = end.qualityValue !== null && Number.isFinite(end.qualityValue) ? end.qualityValue : null;
-    pushEpoch(state, { epoch: end.epoch, train: end.trainLoss, val, quality }, recentEpochs(t));
-    const context = { validationRows: end.validationRows, quality: end.quality };
-    const curveRules = [['LOSS_FLAT', lossFlat], ['OVERFITTING', overfitting]] as const;
-    for (const [code, rule] of curveRules) {
-      if (state.raised.includes(code)) continue;
-      const text = rule(state, t, context);
-      if (text) raise(code, null, text);
-    }
+  if (obs.epochEnd) raised.push(...observeEpochEnd(state, obs.step, obs.epochEnd, t));
+  return raised;
+}
+
+/**
+ * Judges the learning curve at one epoch end (LOSS_FLAT, OVERFITTING); returns the warnings it raises. Part of
+ * {@link observeRecord} at a recorded epoch end, and called alone at the epoch ends a job does not record (short
+ * epochs: ../record-schedule.ts), so the curve rules see every epoch whatever `metrics.everySteps` is.
+ */
+export function observeEpochEnd(state: HealthState, step: number, end: NonNullable<RecordObservation['epochEnd']>, t: HealthThresholds): JobWarning[] {
+  const raised: JobWarning[] = [];
+  if (end.trainLoss === null || !Number.isFinite(end.trainLoss)) return raised;
+  const raise = raiser(state, step, raised);
+  const val = end.valLoss !== null && Number.isFinite(end.valLoss) ? end.valLoss : null;
+  const quality = end.qualityValue !== null && Number.isFinite(end.qualityValue) ? end.qualityValue : null;
+  pushEpoch(state, { epoch: end.epoch, train: end.trainLoss, val, quality }, recentEpochs(t));
+  const context = { validationRows: end.validationRows, quality: end.quality };
+  const curveRules = [['LOSS_FLAT', lossFlat], ['OVERFITTING', overfitting]] as const;
+  for (const [code, rule] of curveRules) {
+    if (state.raised.includes(code)) continue;
+    const text = rule(state, t, context);
+    if (text) raise(code, null, text);
   }
   return raised;
+}
+
+function raiser(state: HealthState, step: number, raised: JobWarning[]): (code: WarningCode, layer: string | null, text: WarningText) => void {
+  return (code, layer, text) => {
+    state.raised.push(warningKey(code, layer));
+    raised.push({ code, layer, step, ...text });
+  };
 }

@@ -29,7 +29,7 @@ describe('the dashboard sweep pages, in a real browser', () => {
     const dataset = await ty.datasets.synthetic({ kind: 'spiral', n: 30, classes: 3, seed: 4, name: 'spiral for sweeps' });
     const created = await ty.sweeps.create({
       name: 'dashboard λ',
-      spec: { datasetId: dataset.id, network: { layers: [{ units: 8 }] }, training: { epochs: EPOCHS, batchSize: 16, seed: 3 } },
+      spec: { datasetId: dataset.id, network: { layers: [{ units: 8 }] }, training: { epochs: EPOCHS, batchSize: 16, seed: 3 }, metrics: { everySteps: 1 } }, // a record at every epoch end
       parameters: { 'regularization.l2': { values: [0.001, 0.1] } },
       method: 'grid',
       metric: 'validation.loss',

@@ -74,10 +74,13 @@ describe('exact resume after SIGKILL', () => {
     workers.push(...(await Promise.all([0, 1, 2].map(() => startWorker(own, SENSITIVE)))));
     const job = await submitJob(t.app, tenant, { datasetId, ...BODY });
     const db = t.services.db;
-    // Kill targets early in an epoch (20–80 steps into it, fewer than the trainer can run ahead of its writes), the
-    // first in epoch 2 or 3, the second in epoch 4: every kill leaves metric rows past the newest checkpoint for the
-    // next attempt to redo, and at least an epoch is left to train after the second.
-    const targets = [(1 + Math.floor(Math.random() * 2)) * perEpoch, 3 * perEpoch].map((start) => start + 20 + Math.floor(Math.random() * 61));
+    // Kill targets 5–55 steps after a checkpoint (steps 200 or 300, then 500: in epoch 2 or 3, then in epoch 4, with
+    // more than an epoch left to train): metric rows are written in batches of at most 64 records that end at
+    // checkpoints, so the batch holding the target ends short of the next checkpoint, and every kill leaves metric
+    // rows past the newest checkpoint for the next attempt to redo.
+    const every = BODY.checkpoints.everySteps;
+    assert.ok(perEpoch === 150 && total === 750, `the targets below assume 150 steps an epoch, 750 in all (${perEpoch}, ${total})`);
+    const targets = [(2 + Math.floor(Math.random() * 2)) * every, 5 * every].map((checkpoint) => checkpoint + 5 + Math.floor(Math.random() * 51));
     const kills: { step: number; resumeMs: number; checkpoint: number; written: number }[] = [];
     let attempt = 1;
     for (const target of targets) {

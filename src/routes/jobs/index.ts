@@ -15,7 +15,8 @@ import {
   CheckpointList, DryRunView, JobList, JobParams, JobView, ListQuery, MetricColumns, MetricsQuery, SubmitQuery,
 } from './schemas.js';
 import { jobLifecycleRoutes } from './lifecycle.js';
-import { checkpointList, decodeCursor, dryRunView, encodeCursor, jobView, metricColumns } from './views.js';
+import { checkpointList, dryRunView, jobView, metricColumns } from './views.js';
+import { decodePageCursor, encodePageCursor } from '../../http/page-cursor.js';
 import { example } from '../../http/openapi-docs.js';
 import { CHECKPOINTS_EXAMPLE, DRY_RUN_EXAMPLE, JOB_EXAMPLE, JOB_SPEC_EXAMPLE, METRICS_EXAMPLE } from '../../http/openapi-examples.js';
 
@@ -49,8 +50,8 @@ export async function jobRoutes(fastify: FastifyInstance): Promise<void> {
     },
   }, async (request) => {
     const { status, datasetId, limit, cursor } = request.query;
-    const page = await listJobs(services.db, tenantOf(request).id, { status, datasetId }, limit ?? 20, cursor ? decodeCursor(cursor) : null);
-    return { items: page.items.map(jobView), nextCursor: page.next ? encodeCursor(page.next) : null };
+    const page = await listJobs(services.db, tenantOf(request).id, { status, datasetId }, limit ?? 20, cursor ? decodePageCursor(cursor) : null);
+    return { items: page.items.map(jobView), nextCursor: page.next ? encodePageCursor(page.next) : null };
   });
 
   app.get('/:id', {

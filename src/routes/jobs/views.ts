@@ -1,6 +1,5 @@
 /** Rows → JSON of the /v1/jobs routes. */
-import type { CheckpointSummary, JobCursor, JobRow, MetricRow } from '../../db/repositories/jobs.js';
-import { apiError } from '../../errors.js';
+import type { CheckpointSummary, JobRow, MetricRow } from '../../db/repositories/jobs.js';
 import { parseWarnings } from '../../queue/job-events.js';
 import type { JobPlan, JobSpec } from '../../jobs/plan.js';
 import type { JobView } from './schemas.js';
@@ -76,21 +75,4 @@ export function metricColumns(jobId: string, rows: MetricRow[], since: number) {
 
 export function checkpointList(items: CheckpointSummary[]) {
   return { items: items.map((c) => ({ ...c, createdAt: c.createdAt.toISOString() })) };
-}
-
-export function encodeCursor(c: JobCursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function decodeCursor(cursor: string): JobCursor {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof at === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw apiError('VALIDATION_FAILED', 'querystring.cursor is not a cursor this API returned', { errors: [{ path: 'querystring.cursor', message: 'is invalid' }] });
 }

@@ -13,7 +13,8 @@ import { cancelSweep } from '../../sweeps/cancel.js';
 import { createSweep } from '../../sweeps/create.js';
 import { getSweep, listSweeps } from '../../sweeps/leaderboard.js';
 import { SweepList, SweepListQuery, SweepParams, SweepView } from './schemas.js';
-import { decodeSweepCursor, encodeSweepCursor, sweepSummary, sweepView } from './views.js';
+import { sweepSummary, sweepView } from './views.js';
+import { decodePageCursor, encodePageCursor } from '../../http/page-cursor.js';
 
 const SWEEP_ID = '7d4f2c1e-3b5a-4e8f-9a1b-2c3d4e5f6a7b';
 const JOB_ID = '3f0b9a52-8c1e-4a57-9d6f-2b7e0c4d1a93';
@@ -68,8 +69,8 @@ export async function sweepRoutes(fastify: FastifyInstance): Promise<void> {
     },
   }, async (request) => {
     const { limit, cursor } = request.query;
-    const page = await listSweeps(services.db, tenantOf(request).id, limit ?? 20, cursor ? decodeSweepCursor(cursor) : null);
-    return { items: page.items.map((s) => sweepSummary(s, page.counts.get(s.id)!)), nextCursor: page.next ? encodeSweepCursor(page.next) : null };
+    const page = await listSweeps(services.db, tenantOf(request).id, limit ?? 20, cursor ? decodePageCursor(cursor) : null);
+    return { items: page.items.map((s) => sweepSummary(s, page.counts.get(s.id)!)), nextCursor: page.next ? encodePageCursor(page.next) : null };
   });
 
   app.get('/:id', {

@@ -1,7 +1,6 @@
 /** Rows → JSON of the /v1/sweeps routes. */
 import type { Sweep } from '../../generated/prisma/client.js';
-import { apiError } from '../../errors.js';
-import type { SweepDetail, SweepCursor, TrialStatus } from '../../sweeps/leaderboard.js';
+import type { SweepDetail, TrialStatus } from '../../sweeps/leaderboard.js';
 import { sweepFacts } from '../../sweeps/stored.js';
 import type { SweepSummary, SweepView } from './schemas.js';
 
@@ -28,21 +27,4 @@ export function sweepView(d: SweepDetail): SweepView {
     bestModelId: best?.modelId ?? null,
     trials: d.trials.map((t) => ({ ...t, startedAt: iso(t.startedAt), finishedAt: iso(t.finishedAt) })),
   };
-}
-
-export function encodeSweepCursor(c: SweepCursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt.toISOString(), c.id])).toString('base64url');
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function decodeSweepCursor(cursor: string): SweepCursor {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof at === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(createdAt.getTime())) return { createdAt, id };
-  } catch {
-    // fall through
-  }
-  throw apiError('VALIDATION_FAILED', 'querystring.cursor is not a cursor this API returned', { errors: [{ path: 'querystring.cursor', message: 'is invalid' }] });
 }

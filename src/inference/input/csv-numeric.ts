@@ -1,13 +1,13 @@
 /**
  * The common large CSV prediction body, read at JSON speed: plain numbers (nothing csv-parse would treat specially,
- * see NEEDS_CSV_PARSE), one record per line, no empty line. Its data lines joined as `[[…],[…]]` are a JSON document
+ * see plainLineEnding in ./csv-records.ts), one record per line, no empty line. Its data lines joined as `[[…],[…]]` are a JSON document
  * exactly when every cell is a JSON number, and JSON.parse then gives each cell the value Number(cell) gives (both
  * round the decimal to the nearest double). Anything else is left to the general reading (null).
  *
  * Why: 2,000 MNIST rows (8 MB) took 290–490 ms to split and convert cell by cell, most of it in allocating and
  * collecting 1.5 million cell strings; one JSON.parse of the same numbers takes 45–70 ms.
  */
-import { NEEDS_CSV_PARSE } from './csv-records.js';
+import { plainLineEnding } from './csv-records.js';
 import { DECIMAL } from './decimal.js';
 
 export interface PlainNumericCsv {
@@ -21,10 +21,8 @@ export interface PlainNumericCsv {
 
 /** `text` read as plain numeric CSV (header: as for the general reading), or null when it is not one. */
 export function plainNumericCsv(text: string, header: boolean | undefined, maxRows: number): PlainNumericCsv | null {
-  if (NEEDS_CSV_PARSE.test(text)) return null;
-  const firstNewline = text.indexOf('\n');
-  const crlf = firstNewline > 0 && text.charCodeAt(firstNewline - 1) === 13;
-  const newline = crlf ? '\r\n' : '\n';
+  const newline = plainLineEnding(text);
+  if (newline === null) return null;
   let body = text.endsWith(newline) ? text.slice(0, -newline.length) : text;
   const headerEnd = body.indexOf(newline);
   const first = (headerEnd < 0 ? body : body.slice(0, headerEnd)).split(',');

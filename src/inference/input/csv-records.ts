@@ -15,7 +15,20 @@ export interface CsvRecord {
  * Anything that would make csv-parse's reading differ from splitting lines at newlines and cells at commas: quotes,
  * whitespace it trims (anything but the newlines), a carriage return that does not end a line.
  */
-export const NEEDS_CSV_PARSE = /["\t\v\f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|\r(?!\n)/;
+const NEEDS_CSV_PARSE = /["\t\v\f \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|\r(?!\n)/;
+
+/**
+ * The line ending of a text csv-parse would read as plain lines and cells: the first one, as csv-parse detects it;
+ * null when the text needs csv-parse ({@link NEEDS_CSV_PARSE}, or a \r\n after \n line endings, where csv-parse keeps
+ * the \r in the cell).
+ */
+export function plainLineEnding(text: string): '\n' | '\r\n' | null {
+  if (NEEDS_CSV_PARSE.test(text)) return null;
+  const firstNewline = text.indexOf('\n');
+  const crlf = firstNewline > 0 && text.charCodeAt(firstNewline - 1) === 13;
+  if (!crlf && text.includes('\r')) return null;
+  return crlf ? '\r\n' : '\n';
+}
 
 /**
  * The records of a body that csv-parse would read as plain lines and cells (see {@link NEEDS_CSV_PARSE}), split
@@ -24,11 +37,10 @@ export const NEEDS_CSV_PARSE = /["\t\v\f \u00a0\u1680\u2000-\u200a\u2028\u2029\u
  * so a body that mixes \n and \r\n goes to csv-parse.
  */
 function splitRecords(text: string, maxRecords: number): CsvRecord[] | null {
-  if (NEEDS_CSV_PARSE.test(text)) return null;
-  const firstNewline = text.indexOf('\n');
-  const crlf = firstNewline > 0 && text.charCodeAt(firstNewline - 1) === 13;
-  if (!crlf && text.includes('\r')) return null; // a \r\n after \n line endings: csv-parse keeps \r in the cell
-  const lines = text.split(crlf ? '\r\n' : '\n');
+  const newline = plainLineEnding(text);
+  if (newline === null) return null;
+  const crlf = newline === '\r\n';
+  const lines = text.split(newline);
   const records: CsvRecord[] = [];
   for (let i = 0; i < lines.length && records.length < maxRecords; i++) {
     const line = lines[i]!;

@@ -23,9 +23,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { predictedClass } from '../models/grid.js';
 import { inferenceTimer } from '../metrics/inference-metrics.js';
 import type { LoadedModel } from './loaded-model.js';
+import { FLOAT32_MAX } from './input/decimal.js';
 
 /** Largest finite float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * Row `row` of a forward pass is not finite: after the preprocessing (`feature`: the raw feature whose scaled value

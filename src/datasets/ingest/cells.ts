@@ -6,9 +6,9 @@
  * Targets (ingest/targets.ts): a number becomes its canonical text as a class name ("1.0", "01" and 1 are all class
  * "1"); any other string, or a JSON boolean, is a class name as is.
  */
+import { DECIMAL } from '../../inference/input/decimal.js';
 import type { Cell } from '../readers/events.js';
 
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
 export type MissingReason = 'empty' | 'null' | 'nan' | 'infinite' | 'out-of-float32-range';

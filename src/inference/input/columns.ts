@@ -9,10 +9,9 @@
  */
 import type { DatasetEncoding } from '../../datasets/encoding.js';
 import { apiError, type ApiError } from '../../errors.js';
-import { DECIMAL } from './decimal.js';
+import { DECIMAL, FLOAT32_MAX } from './decimal.js';
 
 /** Largest finite float32. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 export type UnknownCategory = 'zeros' | 'error';
 

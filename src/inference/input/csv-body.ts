@@ -7,10 +7,9 @@
  */
 import { plainNumericCsv } from './csv-numeric.js';
 import { csvRecords } from './csv-records.js';
-import { DECIMAL, decimalValue } from './decimal.js';
+import { DECIMAL, decimalValue, FLOAT32_MAX } from './decimal.js';
 import { checkRowCount, columnOrder, emptyMatrix, inputProblem, place, type FeatureMatrix, type InputShape, type Slot } from './feature-matrix.js';
 
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Reading options (tests turn the fast path off to compare the two readings). */
 export interface CsvReading {

@@ -2,6 +2,9 @@
  * Decimal literals in text cells (CSV prediction bodies, string values in JSON rows): `[+-]digits[.digits][e±digits]`,
  * as {@link DECIMAL} matches them. Nothing else is a number here: not "", "0x1f", "Infinity" or " 1".
  */
+/** The largest finite float32. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
 export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 const isDigit = (code: number): boolean => code >= 48 && code <= 57;

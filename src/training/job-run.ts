@@ -163,9 +163,6 @@ export class JobRun {
       if (this.pending) this.host.stop(this.pending);
       const result = await this.result;
       await this.host.exited;
-      // Its last events (the final status among them) are handed to Redis before the run ends: a worker that stops
-      // next (a hand-back at shutdown) disconnects from Redis right after.
-      await this.events.settled();
       return result;
     } catch (error) {
       await this.host?.terminate();

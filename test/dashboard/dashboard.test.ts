@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { Trainyard } from '../../src/client/node.js';
 import { ROOT } from '../helpers/processes.js';
 import { startDashboard, type Dashboard } from './harness.js';
 
@@ -171,6 +172,26 @@ describe('the dashboard, in a real browser', () => {
     }
     await page.click('#cancel-job');
     await page.waitForSelector('#job-summary .status-cancelled, #job-summary .status-succeeded');
+  });
+
+  it('cancels a running job from its page while its curve grows live', async () => {
+    // A job that would run for hours: it is running whenever the Cancel button is pressed.
+    const ty = new Trainyard({ url, key });
+    const job = await ty.jobs.submit({
+      name: 'to cancel', datasetId,
+      network: { layers: [{ units: 24 }] },
+      training: { epochs: 1_000_000, batchSize: 32, seed: 5 },
+    });
+    await page.goto(`${url}/#/jobs/${job.id}`);
+    await page.waitForSelector('#job-summary .status-running');
+    // Live metrics rewrite the summary line many times a second: the button must survive that to receive the click.
+    await page.waitForFunction(() => Number(document.getElementById('loss-chart')?.dataset.points) >= 2);
+    await page.waitForFunction((n) => Number(document.getElementById('loss-chart')?.dataset.points) > n, await attribute('#loss-chart', 'data-points'));
+    await page.click('#cancel-job');
+    await page.waitForSelector('#job-summary .status-cancelled');
+    assert.equal(await page.locator('#cancel-job').count(), 0, 'no cancel button once cancelled');
+    assert.equal((await ty.jobs.get(job.id)).status, 'cancelled', 'the stored job is cancelled');
+    await shot('job-cancelled');
   });
 
   it('logged no script error and no CSP violation', () => {

@@ -11,22 +11,15 @@ import { LearningCurves } from '../widgets/curves.js';
 import { HealthPanel } from '../widgets/health.js';
 import { DecisionRegions } from '../widgets/regions.js';
 import { datasetPoints } from './points.js';
-import { progressBar, statusBadge } from './jobs.js';
+import { isTerminal, JobSummary } from './job-summary.js';
 import type { Dispose } from './view.js';
 
 const RECONNECT_MS = 2000;
-const TERMINAL = new Set<Job['status']>(['succeeded', 'failed', 'cancelled']);
-
-function summary(job: Job): HTMLElement {
-  const epochs = (job.spec as { training?: { epochs?: number } }).training?.epochs;
-  const failure = job.failure ? h('p', { class: 'error' }, `${job.failure.code ?? 'FAILED'}: ${job.failure.reason}`) : null;
-  const cancel = TERMINAL.has(job.status) ? null : h('button', { type: 'button', id: 'cancel-job', class: 'secondary', onclick: () => void api().jobs.cancel(job.id) }, 'Cancel');
-  return h('div', { class: 'job-summary' },
-    h('p', {}, statusBadge(job.status), ' ', progressBar(job), ` epoch ${job.epoch}${epochs ? ` of ${epochs}` : ''}, step ${job.step} of ${job.totalSteps}`,
-      ` · ${job.parameterCount.toLocaleString()} parameters`, job.modelId ? h('span', {}, ' · model ', h('a', { href: `#/models/${job.modelId}` }, job.modelId.slice(0, 8))) : null,
-      ' ', cancel),
-    failure);
-}
+/**
+ * How often an unfinished job is read again while its page is open. The stream brings every change; this catches a
+ * final status the stream could not deliver (a replica restarting, Redis failing over), as the client's `wait()` does.
+ */
+const REREAD_MS = 5000;
 
 export async function jobView(root: HTMLElement, id: string): Promise<Dispose> {
   let job = await api().jobs.get(id);
@@ -34,18 +27,46 @@ export async function jobView(root: HTMLElement, id: string): Promise<Dispose> {
   const classification = dataset ? dataset.task === 'classification' : true;
   const twoInputs = dataset !== null && dataset.features === 2 && classification;
 
-  const header = h('div', { id: 'job-summary' }, summary(job));
+  const regions = twoInputs ? new DecisionRegions(440, dataset.classNames) : null;
+  let stream: JobStream | null = null;
+  let stopped = false;
+  let timer = 0;
+  let rereadTimer = 0;
+  let gridSeen = false;
+
+  const show = (next: Job) => {
+    job = next;
+    header.update(job);
+    if (regions && job.status === 'succeeded' && job.modelId && !gridSeen) {
+      gridSeen = true;
+      void showModelGrid(regions, job.modelId);
+    }
+  };
+  /** Reads the job again (after a final status event, a cancel, and every REREAD_MS until it has ended). */
+  const reread = async () => {
+    clearTimeout(rereadTimer);
+    try {
+      const fresh = await api().jobs.get(id);
+      if (!stopped) show(fresh);
+    } catch {
+      // Shown stale until the next read; the stream's own errors are shown by `live`.
+    }
+    if (!stopped && !isTerminal(job.status)) rereadTimer = window.setTimeout(() => void reread(), REREAD_MS);
+  };
+  const header = new JobSummary(job, (answered) => {
+    show(answered);
+    void reread();
+  });
   const live = h('p', { id: 'live', class: 'muted' }, 'Connecting…');
   const latest = h('p', { id: 'latest' });
   const curves = new LearningCurves();
   curves.showAccuracy(classification);
   const health = new HealthPanel();
   for (const w of job.warnings) health.addWarning(w);
-  const regions = twoInputs ? new DecisionRegions(440, dataset.classNames) : null;
 
   fill(root,
     h('h2', {}, job.name, ' ', h('small', { class: 'muted' }, job.id)),
-    header, live, latest,
+    header.el, live, latest,
     h('div', { class: 'job-grid' },
       curves.el,
       h('div', {},
@@ -53,21 +74,10 @@ export async function jobView(root: HTMLElement, id: string): Promise<Dispose> {
         health.el)));
   curves.mount();
 
-  if (regions && dataset) {
-    datasetPoints(dataset.id).then((points) => regions.setPoints(points), () => undefined);
-    if (job.status === 'succeeded' && job.modelId) void showModelGrid(regions, job.modelId);
-  }
+  if (regions && dataset) datasetPoints(dataset.id).then((points) => regions.setPoints(points), () => undefined);
+  show(job);
+  if (!isTerminal(job.status)) rereadTimer = window.setTimeout(() => void reread(), REREAD_MS);
 
-  let stream: JobStream | null = null;
-  let stopped = false;
-  let timer = 0;
-
-  const refreshJob = async () => {
-    job = await api().jobs.get(id);
-    fill(header, summary(job));
-    if (regions && job.status === 'succeeded' && job.modelId && !gridSeen) void showModelGrid(regions, job.modelId);
-  };
-  let gridSeen = false;
   let lastValidation: { loss: number; accuracy: number | null; epoch: number } | null = null;
 
   const onEvent = (event: JobEvent) => {
@@ -83,18 +93,14 @@ export async function jobView(root: HTMLElement, id: string): Promise<Dispose> {
           lastValidation?.accuracy != null ? ` · validation accuracy ${num(lastValidation.accuracy)}` : '',
           lastValidation ? ` (epoch ${lastValidation.epoch})` : '',
           ` · learning rate ${num(r.learningRate)} · ${Math.round(r.samplesPerSec).toLocaleString()} samples/s`);
-        if (!('replayed' in event)) {
-          job = { ...job, step: r.step, epoch: r.epoch };
-          fill(header, summary(job));
-        }
+        if (!('replayed' in event)) show({ ...job, step: r.step, epoch: r.epoch });
         break;
       }
       case 'status': {
         // The event's status type is the database's; the job view's list is the API's (the same values).
         const status = event.status as Job['status'];
-        job = { ...job, status, epoch: event.epoch };
-        fill(header, summary(job));
-        if (TERMINAL.has(status)) void refreshJob();
+        show({ ...job, status, epoch: event.epoch });
+        if (isTerminal(status)) void reread();
         break;
       }
       case 'warning':
@@ -131,6 +137,7 @@ export async function jobView(root: HTMLElement, id: string): Promise<Dispose> {
   return () => {
     stopped = true;
     clearTimeout(timer);
+    clearTimeout(rereadTimer);
     stream?.close();
     curves.destroy();
   };

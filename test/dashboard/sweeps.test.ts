@@ -78,6 +78,29 @@ describe('the dashboard sweep pages, in a real browser', () => {
     await page.waitForSelector('#job-summary');
   });
 
+  it('cancels a running sweep from its page', async () => {
+    const { page } = d;
+    const dataset = await ty.datasets.synthetic({ kind: 'spiral', n: 30, classes: 3, seed: 5, name: 'spiral for a cancelled sweep' });
+    // Trials that would run for hours: the sweep is running whenever the button is pressed.
+    const created = await ty.sweeps.create({
+      name: 'to cancel',
+      spec: { datasetId: dataset.id, network: { layers: [{ units: 8 }] }, training: { epochs: 1_000_000, batchSize: 16, seed: 3 } },
+      parameters: { 'regularization.l2': { values: [0.001, 0.1] } },
+      method: 'grid',
+      metric: 'validation.loss',
+      maxConcurrent: 1,
+    });
+    const finished: Promise<Sweep> = ty.sweeps.wait(created.id);
+    await page.goto(`${d.url}/#/sweeps/${created.id}`);
+    await page.waitForSelector('#leaderboard tbody tr[data-status="running"]');
+    await page.click('#cancel-sweep');
+    const sweep = await finished;
+    assert.equal(sweep.status, 'cancelled');
+    await page.waitForSelector('#sweep-summary .status-cancelled');
+    assert.equal(await page.locator('#cancel-sweep').count(), 0, 'no cancel button once cancelled');
+    await d.shot('sweep-cancelled');
+  });
+
   it('logged no script error and no CSP violation', () => {
     assert.deepEqual(d.problems, [], `API output:\n${d.api.output().slice(-4000)}`);
   });

@@ -20,17 +20,38 @@ function parameterText(parameters: Record<string, unknown>): string {
   return Object.entries(parameters).map(([path, value]) => `${path}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' ');
 }
 
-function summary(sweep: Sweep): HTMLElement {
-  const cancel = sweep.status === 'running' && !sweep.cancelRequested
-    ? h('button', { type: 'button', id: 'cancel-sweep', class: 'secondary', onclick: () => void api().sweeps.cancel(sweep.id) }, 'Cancel sweep')
-    : null;
-  return h('div', {},
-    h('p', {}, sweepBadge(sweep.status), ` ${sweep.method} · ${sweep.metric} (${sweep.direction}) · trials ended ${trialsEnded(sweep)}, `,
-      `${sweep.counts.running} running, ${sweep.counts.queued} queued, ${sweep.counts.pending} pending · at most ${sweep.maxConcurrent} at a time `, cancel),
-    sweep.best
+/**
+ * The summary line and the Cancel button. The button is built once and kept while the text around it is redrawn (on
+ * every trial that starts or ends): a button replaced between a press and its release never receives the click.
+ */
+class SweepSummary {
+  readonly el = h('div', { id: 'sweep-summary' });
+  private readonly text = h('span', {});
+  private readonly best = h('div', {});
+  private readonly cancel: HTMLButtonElement;
+
+  constructor(sweep: Sweep, onCancelled: (sweep: Sweep) => void) {
+    this.cancel = h('button', { type: 'button', id: 'cancel-sweep', class: 'secondary' }, 'Cancel sweep');
+    this.cancel.addEventListener('click', () => {
+      this.cancel.disabled = true;
+      api().sweeps.cancel(sweep.id).then(onCancelled, (error: unknown) => {
+        this.cancel.disabled = false;
+        fill(this.best, errorBox(error));
+      });
+    });
+    this.el.append(h('p', {}, this.text, this.cancel), this.best);
+    this.update(sweep);
+  }
+
+  update(sweep: Sweep): void {
+    fill(this.text, sweepBadge(sweep.status), ` ${sweep.method} · ${sweep.metric} (${sweep.direction}) · trials ended ${trialsEnded(sweep)}, `,
+      `${sweep.counts.running} running, ${sweep.counts.queued} queued, ${sweep.counts.pending} pending · at most ${sweep.maxConcurrent} at a time `);
+    if (sweep.status !== 'running' || sweep.cancelRequested) this.cancel.remove();
+    fill(this.best, sweep.best
       ? h('p', { id: 'sweep-best' }, `Best: trial ${sweep.best.trial}, ${sweep.metric} ${num(sweep.best.metric)} · model `,
         h('a', { href: `#/models/${sweep.best.modelId}` }, sweep.best.modelId.slice(0, 8)))
       : null);
+  }
 }
 
 function leaderboard(sweep: Sweep): HTMLElement {
@@ -54,10 +75,10 @@ export async function sweepView(root: HTMLElement, id: string): Promise<Dispose>
   let sweep = await api().sweeps.get(id);
   const byIndex = [...sweep.trials].sort((a, b) => a.trial - b.trial);
   const curves = new SweepCurves(byIndex.map((t) => ({ trial: t.trial, label: `trial ${t.trial} (${parameterText(t.parameters)})` })));
-  const header = h('div', { id: 'sweep-summary' }, summary(sweep));
+  const header = new SweepSummary(sweep, (answered) => show(answered));
   const live = h('p', { id: 'sweep-live', class: 'muted' }, 'Connecting…');
   const board = h('div', { id: 'leaderboard-box' }, leaderboard(sweep));
-  fill(root, h('h2', {}, sweep.name, ' ', h('small', { class: 'muted' }, sweep.id)), header, live, h('h3', {}, 'Leaderboard'), board, curves.el);
+  fill(root, h('h2', {}, sweep.name, ' ', h('small', { class: 'muted' }, sweep.id)), header.el, live, h('h3', {}, 'Leaderboard'), board, curves.el);
   curves.mount();
 
   let stream: SweepStream | null = null;
@@ -93,7 +114,7 @@ export async function sweepView(root: HTMLElement, id: string): Promise<Dispose>
 
   const show = (next: Sweep) => {
     sweep = next;
-    fill(header, summary(sweep));
+    header.update(sweep);
     fill(board, leaderboard(sweep));
     loadCurves();
   };

@@ -73,6 +73,17 @@ const OTHER_RETRIES = 3;
 /** The first pause of a retried write; the pauses double up to INFRA_RETRY_MAX_MS. */
 const FIRST_RETRY_MS = 200;
 
+/** How long a finished run waits at most for its last live events to reach Redis. */
+const EVENTS_SETTLE_MS = 2000;
+
+function settledWithin(events: JobEventPublisher, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([events.settled(), late]).finally(() => clearTimeout(timer));
+}
+
 export class JobRun {
   readonly jobId: string;
   private host: TrainerHost | null = null;
@@ -163,6 +174,10 @@ export class JobRun {
       if (this.pending) this.host.stop(this.pending);
       const result = await this.result;
       await this.host.exited;
+      // Its last events (the final status among them) are handed to Redis before the run ends: a worker that stops
+      // next (a hand-back at shutdown) disconnects from Redis right after. Bounded: with Redis away they are lost
+      // anyway (live events only; Postgres holds the result).
+      await settledWithin(this.events, EVENTS_SETTLE_MS);
       return result;
     } catch (error) {
       await this.host?.terminate();

@@ -10,6 +10,7 @@ import { artifactFromRow, networkFromArtifact } from '../../src/models/artifact.
 import { loadDataset } from '../../src/datasets/load.js';
 import { buildTestApp, createTenant, type TestApp, type TestTenant } from '../helpers/app.js';
 import type { Running } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 import { createSpiral, metricCurve, postJob, startWorker, submitJob, waitForJob, ownInstallation, type Installation } from './helpers.js';
 
 const SPIRAL_SPEC = {
@@ -110,7 +111,7 @@ describe('training jobs in worker processes', () => {
     const jobs = await Promise.all([spec, spec, other, other].map((body) => submitJob(t.app, tenant, body)));
     const finished = await Promise.all(jobs.map((j) => waitForJob(t.services.db, j.id)));
     assert.deepEqual(finished.map((j) => j.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
-    const owners = new Set(finished.map((j) => j.attempt).length ? await leaseOwners(jobs.map((j) => j.id)) : []);
+    const owners = new Set(await leaseOwners(jobs.map((j) => j.id)));
     assert.equal(owners.size, 2, `both workers trained: ${[...owners].join(', ')}`);
 
     const models = await Promise.all(jobs.map((j) => t.services.db.model.findUniqueOrThrow({ where: { jobId: j.id } })));
@@ -120,11 +121,15 @@ describe('training jobs in worker processes', () => {
     assert.deepEqual(stripLayers(await metricCurve(t.services.db, jobs[0]!.id)), stripLayers(await metricCurve(t.services.db, jobs[1]!.id)));
   });
 
+  /**
+   * The worker that ran each job, from its 'training run ended' log line. A worker logs it once the run's last events
+   * are handed to Redis, which may be a moment after the job is stored as finished: wait for every line.
+   */
   async function leaseOwners(ids: string[]): Promise<string[]> {
-    const lines = workers.flatMap((w) => w.output().split('\n')).filter((l) => l.includes('training run ended'));
-    return ids.map((id) => {
-      const line = lines.find((l) => l.includes(id));
-      return line ? (JSON.parse(line) as { workerId: string }).workerId : 'none';
+    return waitFor('every job\'s "training run ended" log line', () => {
+      const lines = workers.flatMap((w) => w.output().split('\n')).filter((l) => l.includes('training run ended'));
+      const owners = ids.map((id) => lines.find((l) => l.includes(id)));
+      return owners.every((l) => l !== undefined) ? owners.map((l) => (JSON.parse(l) as { workerId: string }).workerId) : undefined;
     });
   }
 });

@@ -61,12 +61,9 @@ export async function build(services: Services, options: BuildOptions = {}): Pro
   app.decorate('services', services);
   if (options.ownsServices ?? true) app.addHook('onClose', async () => services.close());
 
-  // One JSON line per request, with its id; the URL without credentials (src/logger.ts).
+  // One JSON line per request, with its id (the x-request-id header: set with the security headers, one hook for
+  // both, src/http/protection.ts); the URL without credentials (src/logger.ts).
   // Hooks that await nothing take Fastify's callback form: no promise and no microtask per request.
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {

@@ -8,6 +8,13 @@
  * between a read and the subscription, and it empties itself after a Redis reconnect (messages may have been lost).
  * If Redis is down when a key is revoked, `ttlMs` bounds how long a replica may still accept it.
  * Unknown keys are never cached (a flood of bad keys cannot fill memory); the map is bounded (oldest entries go first).
+ *
+ * A key that matched is also remembered by its exact text ({@link ApiKeyCache.verified}), in a smaller bounded map,
+ * for as long as its prefix's entry stands: a request repeating it is answered synchronously, without SHA-256 (the
+ * hash and its Hash object cost more than the rest of authentication). Revocation, reconnect and expiry remove or
+ * replace the prefix's entry, and a remembered key counts only while its entry is the one it was verified against,
+ * so they take effect on it at once. The lookup hashes the presented string, not the secret, and compares the texts
+ * only when V8's string hashes agree: its timing tells nothing usable about a stored key.
  */
 import { keyMatches, prefixOf } from './api-keys.js';
 import type { Db } from '../db/client.js';
@@ -27,10 +34,20 @@ export async function publishKeyRevoked(redis: { publish(channel: string, messag
 }
 
 interface Entry {
+  prefix: string;
   hash: Uint8Array;
   tenant: TenantRef;
   expiresAt: number;
 }
+
+/** A key verified against the cache: its tenant and its prefix (the rate-limit bucket). */
+export interface VerifiedKey {
+  readonly tenant: TenantRef;
+  readonly prefix: string;
+}
+
+/** Default bound of the keys remembered by their text (one per client in use, usually few). */
+const MAX_VERIFIED = 1000;
 
 export interface ApiKeyCacheOptions {
   db: Db;
@@ -40,17 +57,35 @@ export interface ApiKeyCacheOptions {
   ttlMs: number;
   /** Entries kept at most. Default 10,000 */
   maxEntries?: number;
+  /** Keys remembered by their text at most. Default 1,000 */
+  maxVerified?: number;
 }
 
 export class ApiKeyCache {
   private readonly entries = new Map<string, Entry>();
+  /** Keys that matched, by their text, with the entry they matched (valid while it is still `entries`' entry). */
+  private readonly verifiedKeys = new Map<string, Entry>();
   private subscribed: Promise<void> | null = null;
   private readonly maxEntries: number;
+  private readonly maxVerified: number;
   /** Bumped by every revocation and reconnect: a load that started before one is answered but not kept. */
   private generation = 0;
 
   constructor(private readonly options: ApiKeyCacheOptions) {
     this.maxEntries = options.maxEntries ?? 10_000;
+    this.maxVerified = options.maxVerified ?? MAX_VERIFIED;
+  }
+
+  /**
+   * The tenant and prefix of `key` when this exact key matched its cached entry and that entry still stands (not
+   * revoked, not expired); undefined otherwise (then {@link authenticate} decides). Synchronous: no hash, no promise.
+   */
+  verified(key: string): VerifiedKey | undefined {
+    const entry = this.verifiedKeys.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > Date.now() && this.entries.get(entry.prefix) === entry) return entry;
+    this.verifiedKeys.delete(key);
+    return undefined;
   }
 
   /** The tenant of a valid, unrevoked key, or null. */
@@ -58,7 +93,11 @@ export class ApiKeyCache {
     const prefix = prefixOf(key);
     if (!prefix) return null;
     const cached = this.entries.get(prefix);
-    if (cached && cached.expiresAt > Date.now()) return keyMatches(key, cached.hash) ? cached.tenant : null;
+    if (cached && cached.expiresAt > Date.now()) {
+      if (!keyMatches(key, cached.hash)) return null;
+      this.remember(key, cached);
+      return cached.tenant;
+    }
     if (cached) this.entries.delete(prefix);
 
     const caching = this.options.ttlMs > 0 && (await this.subscribedWithin(SUBSCRIBE_WAIT_MS));
@@ -68,9 +107,17 @@ export class ApiKeyCache {
     void markKeyUsed(this.options.db, prefix).catch(() => undefined);
     if (caching && generation === this.generation) {
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(prefix, { hash: found.hash, tenant: found.tenant, expiresAt: Date.now() + this.options.ttlMs });
+      const entry: Entry = { prefix, hash: found.hash, tenant: found.tenant, expiresAt: Date.now() + this.options.ttlMs };
+      this.entries.set(prefix, entry);
+      this.remember(key, entry);
     }
     return found.tenant;
+  }
+
+  /** Remembers a key that matched `entry` (oldest first out). */
+  private remember(key: string, entry: Entry): void {
+    if (this.verifiedKeys.size >= this.maxVerified && !this.verifiedKeys.has(key)) this.verifiedKeys.delete(this.verifiedKeys.keys().next().value!);
+    this.verifiedKeys.set(key, entry);
   }
 
   /**
@@ -96,7 +143,7 @@ export class ApiKeyCache {
       subscriber.onReconnect(() => this.forgetAll());
       await subscriber.listen(keysRevokedChannel(queuePrefix), (prefix) => {
         this.generation++;
-        this.entries.delete(prefix);
+        this.entries.delete(prefix); // and with it every key remembered by its text under this prefix (verified())
       });
     })();
     return this.subscribed.then(
@@ -111,5 +158,6 @@ export class ApiKeyCache {
   private forgetAll(): void {
     this.generation++;
     this.entries.clear();
+    this.verifiedKeys.clear();
   }
 }

@@ -139,11 +139,14 @@ export function coalescingRedisStore(redis: Redis, nameSpace: string, options: C
       const place = bucket.unsent++;
       if (at - bucket.answeredAt < freshMs) {
         const live = at < bucket.windowEnd; // else the window has ended: the next command starts a new one
-        done(null, { current: (live ? bucket.total : 0) + bucket.inFlight + bucket.unsent, ttl: live ? bucket.windowEnd - at : timeWindow });
+        const count = { current: (live ? bucket.total : 0) + bucket.inFlight + bucket.unsent, ttl: live ? bucket.windowEnd - at : timeWindow };
+        // Scheduled before answering: the caller may go on with its whole request inside `done`.
+        schedule(key, bucket);
+        done(null, count);
       } else {
         bucket.waiting.push({ done, place });
+        schedule(key, bucket);
       }
-      schedule(key, bucket);
     }
 
     settle(): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Abuse and overload protection of the API, registered at the root before any route (src/app.ts), in this order of
  * onRequest hooks:
- *   1. security headers (@fastify/helmet's, computed once: {@link securityHeaders}): a strict CSP (`default-src 'self'`, so a dashboard served at / may load its
+ *   1. the x-request-id header and the security headers (@fastify/helmet's, computed once: {@link securityHeaders}): a strict CSP (`default-src 'self'`, so a dashboard served at / may load its
  *      own scripts, styles and images and open WebSockets to its own origin, nothing else), nosniff, frame-ancestors
  *      none, HSTS, and the rest of helmet's defaults; on every response, errors included;
  *   2. CORS (@fastify/cors) for the origins of CORS_ORIGINS only (default none: no CORS headers at all); preflights
@@ -11,8 +11,8 @@
  *      Retry-After; /health stays up (a liveness probe must not restart a busy process);
  *   4. content negotiation: an Accept header that admits no JSON answers 406 NOT_ACCEPTABLE (pages and their files
  *      excepted: /, /docs, /assets/…; HTML answers get {@link pagePolicy} instead of the strict CSP);
- *   5. the rate limit (@fastify/rate-limit, counted in Redis so it holds across replicas, one command per bucket at a
- *      time: src/http/coalescing-rate-store.ts): RATE_LIMIT_PER_MINUTE
+ *   5. (the same hook as 4) the rate limit (@fastify/rate-limit, ./rate-limiter.ts, counted in Redis so it holds across replicas, one
+ *      command per bucket at a time: src/http/coalescing-rate-store.ts): RATE_LIMIT_PER_MINUTE
  *      requests per minute per API key (bucket: the key's prefix), and as many per client IP for requests without a
  *      valid key. Authenticated /v1 routes are counted by the auth hook once it knows whether the key is valid, so a
  *      flood of made-up keys counts against its IP; everything else here. Every counted response carries
@@ -21,12 +21,11 @@
  */
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { prefixOf, bearerToken } from '../auth/api-keys.js';
 import { apiError } from '../errors.js';
-import { coalescingRedisStore } from './coalescing-rate-store.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { isUpgradeRequest, takeAccessToken } from '../routes/streams/upgrade-requests.js';
 import type { Services } from '../services.js';
 
@@ -75,23 +74,10 @@ function pathOf(request: FastifyRequest): string {
   return at < 0 ? url : url.slice(0, at);
 }
 
-/** A rate-limit bucket: an API key's prefix, or a client IP. */
-export type RateBucket = { key: string } | { ip: string };
-
-export interface RateLimiter {
-  readonly perMinute: number;
-  /** Counts one request in `bucket`; sets the RateLimit headers; throws 429 RATE_LIMITED over the limit. */
-  check(request: FastifyRequest, reply: FastifyReply, bucket: RateBucket): Promise<void>;
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The API's rate limiter; null when RATE_LIMIT_PER_MINUTE is 0. */
+    /** The API's rate limiter (./rate-limiter.ts); null when RATE_LIMIT_PER_MINUTE is 0. */
     rateLimiter: RateLimiter | null;
-  }
-  interface FastifyRequest {
-    /** Set once the request has been counted (or is exempt). */
-    rateCounted: boolean;
   }
 }
 
@@ -110,8 +96,10 @@ export async function registerProtection(app: FastifyInstance, services: Service
   const { config, redis } = services;
 
   const headers = await securityHeaders(config.http.corsOrigins.length > 0);
-  // Hooks that await nothing take Fastify's callback form: no promise and no microtask per request.
-  app.addHook('onRequest', (_request, reply, done) => {
+  // Hooks that await nothing take Fastify's callback form: no promise and no microtask per request. The request's
+  // id goes out here too (x-request-id, src/app.ts), first, as it did from a hook of its own.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
     reply.headers(headers);
     done();
   });
@@ -152,55 +140,21 @@ export async function registerProtection(app: FastifyInstance, services: Service
     });
   }
 
-  app.addHook('onRequest', (request, _reply, done) => {
+  const perMinute = config.http.rateLimitPerMinute;
+  app.decorateRequest('rateCounted', false);
+  const limiter = perMinute === 0 ? null : await createRateLimiter(app, { redis, nameSpace: `${config.queuePrefix}:ratelimit:`, perMinute, syncMs: config.http.rateLimitSyncMs });
+  app.decorate('rateLimiter', limiter);
+
+  // Content negotiation, then the rate limit (one hook: one call per request instead of two).
+  app.addHook('onRequest', (request, reply, done) => {
     const accept = request.headers.accept;
-    if (accept === undefined || request.method === 'OPTIONS' || isUpgradeRequest(request) || isPagePath(pathOf(request)) || acceptsJson(accept)) {
+    if (accept !== undefined && request.method !== 'OPTIONS' && !isUpgradeRequest(request) && !isPagePath(pathOf(request)) && !acceptsJson(accept)) {
+      throw apiError('NOT_ACCEPTABLE', 'Every answer is JSON (application/json or application/problem+json); the Accept header admits neither', { accept: accept.slice(0, 200) });
+    }
+    if (limiter === null) {
       done();
       return;
     }
-    throw apiError('NOT_ACCEPTABLE', 'Every answer is JSON (application/json or application/problem+json); the Accept header admits neither', { accept: accept.slice(0, 200) });
-  });
-
-  const perMinute = config.http.rateLimitPerMinute;
-  app.decorate('rateLimiter', null);
-  app.decorateRequest('rateCounted', false);
-  if (perMinute === 0) return;
-
-  await app.register(rateLimit, {
-    global: false,
-    store: coalescingRedisStore(redis, `${config.queuePrefix}:ratelimit:`, { freshMs: config.http.rateLimitSyncMs }),
-    skipOnError: true,
-  });
-  const BUCKET = Symbol('rate bucket');
-  type Bucketed = FastifyRequest & { [BUCKET]?: string };
-  const limit = app.createRateLimit({
-    max: perMinute,
-    timeWindow: 60_000,
-    keyGenerator: (request) => (request as Bucketed)[BUCKET] ?? `ip:${request.ip}`,
-  });
-
-  const limiter: RateLimiter = {
-    perMinute,
-    async check(request, reply, bucket) {
-      if (request.rateCounted) return;
-      request.rateCounted = true;
-      // Fail open and fast: with Redis away, a command would wait for its retries; the limit is skipped instead.
-      if (redis.status !== 'ready') return;
-      (request as Bucketed)[BUCKET] = 'key' in bucket ? `key:${bucket.key}` : `ip:${bucket.ip}`;
-      const result = await limit(request);
-      if (result.isAllowed || result.ttl <= 0) return; // allow-listed, or the store failed (skipOnError)
-      const reset = Math.max(1, result.ttlInSeconds);
-      reply.header('ratelimit-limit', String(result.max));
-      reply.header('ratelimit-remaining', String(result.remaining));
-      reply.header('ratelimit-reset', String(reset));
-      if (!result.isExceeded) return;
-      reply.header('retry-after', String(reset));
-      throw apiError('RATE_LIMITED', `More than ${result.max} requests in a minute; retry in ${reset} s`, { limit: result.max, retryAfterSeconds: reset });
-    },
-  };
-  app.rateLimiter = limiter;
-
-  app.addHook('onRequest', (request, reply, done) => {
     if (request.method === 'OPTIONS' || EXEMPT.has(pathOf(request))) {
       request.rateCounted = true;
       done();
@@ -212,7 +166,7 @@ export async function registerProtection(app: FastifyInstance, services: Service
       done();
       return;
     }
-    limiter.check(request, reply, { ip: request.ip }).then(() => done(), done);
+    limiter.count(request, reply, { ip: request.ip }, done);
   });
 }
 

@@ -53,16 +53,24 @@ export class ModelCache {
 
   constructor(private readonly options: ModelCacheOptions) {}
 
+  /**
+   * The tenant's model when it is loaded here: the model, null when it is another tenant's (absent for this one), or
+   * undefined when it is not in the cache (then {@link get} loads it). Synchronous: a hit costs no promise.
+   */
+  peek(tenantId: string, id: string): LoadedModel | null | undefined {
+    const hit = this.entries.get(id);
+    if (hit === undefined) return undefined;
+    if (hit.tenantId !== tenantId) return null; // ids are unique: another tenant's model is absent for this one
+    this.entries.delete(id);
+    this.entries.set(id, hit);
+    this.hits++;
+    return hit;
+  }
+
   /** The tenant's model, loaded; null when the tenant has no such model. */
   async get(tenantId: string, id: string): Promise<LoadedModel | null> {
-    const hit = this.entries.get(id);
-    if (hit) {
-      if (hit.tenantId !== tenantId) return null; // ids are unique: another tenant's model is absent for this one
-      this.entries.delete(id);
-      this.entries.set(id, hit);
-      this.hits++;
-      return hit;
-    }
+    const hit = this.peek(tenantId, id);
+    if (hit !== undefined) return hit;
     this.misses++;
     await this.subscribe();
     const key = `${tenantId}:${id}`;

@@ -47,26 +47,44 @@ export class NonFiniteError extends Error {
 
 /** The network's outputs for n rows (n × outputs, row-major), all finite; throws NonFiniteError otherwise. */
 export async function forward(model: LoadedModel, x: Float32Array, n: number): Promise<Float32Array> {
+  if (n <= model.chunkRows) return forwardNow(model, x, n);
   const done = inferenceTimer(); // trainyard_inference_duration_seconds (src/metrics/)
-  const { network, preprocessor } = model.runner;
-  const d = preprocessor.inputs, p = preprocessor.outputs, k = model.outputs, chunk = model.chunkRows;
-  const out = new Float32Array(n * k);
+  const chunk = model.chunkRows;
+  const out = new Float32Array(n * model.outputs);
   for (let start = 0; start < n; start += chunk) {
     if (start > 0) await nextTurn();
-    const rows = Math.min(chunk, n - start);
-    const raw = x.subarray(start * d, (start + rows) * d);
-    const pre = preprocessor.apply(raw, rows);
-    const badInput = firstNonFinite(pre);
-    if (badInput >= 0) throw preprocessingOverflow(model, raw, start, Math.floor(badInput / p), badInput % p);
-    const scores = network.predict(pre, rows);
-    const badOutput = firstNonFinite(scores);
-    if (badOutput >= 0) {
-      const row = start + Math.floor(badOutput / k);
-      throw new NonFiniteError(row, 'network', null, null, "the network's outputs overflow float32 (not finite)");
-    }
-    out.set(scores, start * k);
+    forwardChunk(model, x, start, Math.min(chunk, n - start), out);
   }
   return done(out, n);
+}
+
+/**
+ * {@link forward} of at most one chunk of rows (`model.chunkRows`), synchronously: the common small request then costs
+ * no promise and no turn of the event loop.
+ */
+export function forwardNow(model: LoadedModel, x: Float32Array, n: number): Float32Array {
+  if (n > model.chunkRows) throw new RangeError(`forwardNow takes at most ${model.chunkRows} rows, got ${n}`);
+  const done = inferenceTimer();
+  const out = new Float32Array(n * model.outputs);
+  forwardChunk(model, x, 0, n, out);
+  return done(out, n);
+}
+
+/** Rows start … start + rows − 1 of x through the preprocessing and the network, into `out`; checked as above. */
+function forwardChunk(model: LoadedModel, x: Float32Array, start: number, rows: number, out: Float32Array): void {
+  const { network, preprocessor } = model.runner;
+  const d = preprocessor.inputs, p = preprocessor.outputs, k = model.outputs;
+  const raw = x.subarray(start * d, (start + rows) * d);
+  const pre = preprocessor.apply(raw, rows);
+  const badInput = firstNonFinite(pre);
+  if (badInput >= 0) throw preprocessingOverflow(model, raw, start, Math.floor(badInput / p), badInput % p);
+  const scores = network.predict(pre, rows);
+  const badOutput = firstNonFinite(scores);
+  if (badOutput >= 0) {
+    const row = start + Math.floor(badOutput / k);
+    throw new NonFiniteError(row, 'network', null, null, "the network's outputs overflow float32 (not finite)");
+  }
+  out.set(scores, start * k);
 }
 
 function firstNonFinite(values: Float32Array): number {

@@ -6,16 +6,17 @@
  * This plugin is its own encapsulation scope: its text/csv parser applies to this route only.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { tenantOf } from '../../auth/plugin.js';
 import { isUuid } from '../../datasets/ids.js';
+import { bodyText } from '../../inference/input/body-text.js';
 import { matrixFromCsv } from '../../inference/input/csv-body.js';
 import { matrixFromJson } from '../../inference/input/json-body.js';
 import type { TargetPlan } from '../../inference/input/columns.js';
 import { inputProblem, type FeatureMatrix, type InputShape } from '../../inference/input/feature-matrix.js';
 import type { LoadedModel } from '../../inference/loaded-model.js';
-import { forward, NonFiniteError, readPrediction, type Prediction } from '../../inference/predict.js';
+import { forward, forwardNow, NonFiniteError, readPrediction, type Prediction } from '../../inference/predict.js';
 import { modelNotFound } from './read.js';
 import { IdParams, PredictionsSchema } from './schemas.js';
 import { example } from '../../http/openapi-docs.js';
@@ -64,8 +65,17 @@ export async function predictRoutes(parent: FastifyInstance, options: PredictRou
   const app = parent.withTypeProvider<TypeBoxTypeProvider>();
   const { models, config } = app.services;
 
-  app.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: config.limits.jsonBodyBytes }, (_request, body, done) => {
-    done(null, new CsvText(body as string));
+  // Both bodies are read as bytes and decoded once by bodyText (an ASCII body without UTF-8 decoding); JSON is then
+  // parsed exactly as by Fastify's own parser (secure-json-parse, the app's poisoning options, the same errors).
+  const bodyLimit = config.limits.jsonBodyBytes;
+  app.addContentTypeParser('text/csv', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+    done(null, new CsvText(bodyText(body as Buffer)));
+  });
+  const { onProtoPoisoning = 'error', onConstructorPoisoning = 'error' } = app.initialConfig;
+  const json = app.getDefaultJsonParser(onProtoPoisoning, onConstructorPoisoning);
+  app.removeContentTypeParser('application/json'); // in this plugin's scope only
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    json(request, bodyText(body as Buffer), done);
   });
 
   app.post('/:id/predict', {
@@ -81,18 +91,47 @@ export async function predictRoutes(parent: FastifyInstance, options: PredictRou
       response: { 200: example(PredictionsSchema, PREDICTION_EXAMPLE) },
       errors: ['MODEL_NOT_FOUND', 'PREDICT_INPUT_INVALID'],
     },
-  }, async (request, reply) => {
+  }, (request, reply) => {
+    // A model in this process's cache and rows that fit one chunk of the forward pass: answered synchronously (the
+    // common single-row call costs no promise); anything else (a cache miss, a name@alias, a large body) awaits.
     const { id } = request.params;
-    const modelId = options.resolveModelId ? await options.resolveModelId(tenantOf(request).id, id) : id;
-    const model = modelId && isUuid(modelId) ? await models.get(tenantOf(request).id, modelId) : null;
-    if (!model) throw modelNotFound(id);
-    const input = readInput(request.body, inputShape(model, config.limits.predictRows, request.query), request.query.header);
-    const out = await forwardOrProblem(model, input);
-    const predictions = new Array<Prediction>(input.rows);
-    for (let i = 0; i < input.rows; i++) predictions[i] = readPrediction(model, out, i);
-    if (input.ignoredColumns.length > 0) reply.header('x-ignored-columns', ignoredColumnsHeader(input.ignoredColumns));
-    return { modelId: model.id, task: model.task, rows: input.rows, ignoredColumns: input.ignoredColumns, predictions };
+    const model = options.resolveModelId || !isUuid(id) ? undefined : models.peek(tenantOf(request).id, id);
+    if (model === null) throw modelNotFound(id);
+    if (model !== undefined) {
+      const input = readInput(request.body, inputShape(model, config.limits.predictRows, request.query), request.query.header);
+      if (input.rows <= model.chunkRows) return answer(model, input, forwardNowOrProblem(model, input), reply);
+      return forwardOrProblem(model, input).then((out) => answer(model, input, out, reply));
+    }
+    return predictLoading(request.params.id, request.query, request.body, tenantOf(request).id, reply);
   });
+
+  /** The route's answer when the model must be loaded (or its name resolved) first. */
+  async function predictLoading(id: string, query: PredictOptions, body: unknown, tenantId: string, reply: FastifyReply): Promise<PredictionsJson> {
+    const modelId = options.resolveModelId ? await options.resolveModelId(tenantId, id) : id;
+    const model = modelId && isUuid(modelId) ? await models.get(tenantId, modelId) : null;
+    if (!model) throw modelNotFound(id);
+    const input = readInput(body, inputShape(model, config.limits.predictRows, query), query.header);
+    return answer(model, input, await forwardOrProblem(model, input), reply);
+  }
+}
+
+type PredictionsJson = Static<typeof PredictionsSchema>;
+
+/** The response body (and the x-ignored-columns header) for the network's outputs. */
+function answer(model: LoadedModel, input: FeatureMatrix, out: Float32Array, reply: FastifyReply): PredictionsJson {
+  const predictions = new Array<Prediction>(input.rows);
+  for (let i = 0; i < input.rows; i++) predictions[i] = readPrediction(model, out, i);
+  if (input.ignoredColumns.length > 0) reply.header('x-ignored-columns', ignoredColumnsHeader(input.ignoredColumns));
+  return { modelId: model.id, task: model.task, rows: input.rows, ignoredColumns: input.ignoredColumns, predictions };
+}
+
+/** {@link forwardOrProblem} of at most one chunk of rows, synchronously. */
+function forwardNowOrProblem(model: LoadedModel, input: FeatureMatrix): Float32Array {
+  try {
+    return forwardNow(model, input.x, input.rows);
+  } catch (error) {
+    throw error instanceof NonFiniteError ? overflowProblem(model, error) : error;
+  }
 }
 
 /** The network's outputs for the input; an overflow is a 400 (below). */

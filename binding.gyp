@@ -10,6 +10,7 @@
         "native/cpu-features.cc",
         "native/gemm-generic.cc",
         "native/gemm-avx2.cc",
+        "native/gemm-avx512.cc",
         "native/gemm-neon.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=c++17"],

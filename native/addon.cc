@@ -48,6 +48,7 @@ bool available(int32_t isa) {
   switch (isa) {
     case kIsaGeneric: return true;
     case kIsaAvx2: return features.avx2Fma;
+    case kIsaAvx512: return features.avx512;
     case kIsaNeon: return features.neon;
     default: return false;
   }
@@ -173,6 +174,7 @@ napi_value Gemm(napi_env env, napi_callback_info) {
   switch (isa) {
 #if defined(__x86_64__) || defined(_M_X64)
     case kIsaAvx2: gemmAvx2(call); break;
+    case kIsaAvx512: gemmAvx512(call); break;
 #endif
 #if defined(__aarch64__)
     case kIsaNeon: gemmNeon(call); break;
@@ -219,6 +221,7 @@ NAPI_MODULE_INIT() {
     napi_set_named_property(env, entry, "code", number(env, code));
     napi_set_element(env, isas, count++, entry);
   };
+  addIsa("avx512", kIsaAvx512);
   addIsa("avx2", kIsaAvx2);
   addIsa("neon", kIsaNeon);
   addIsa("generic", kIsaGeneric);

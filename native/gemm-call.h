@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>  // gemm-driver.h (included inside namespaces by each code path)
 
 namespace trainyard {
 
@@ -22,6 +23,7 @@ enum Isa : int32_t {
   kIsaGeneric = 0,  // portable C++: 4-wide arrays of std::fma (the NEON path's tiling, testable on any CPU)
   kIsaAvx2 = 1,     // x86-64 AVX2 + FMA3
   kIsaNeon = 2,     // arm64 NEON (vfmaq_f32)
+  kIsaAvx512 = 3,   // x86-64 AVX-512 F/BW/DQ/VL (16-lane fused multiply-adds, masked tile edges)
 };
 
 // A validated call: pointers into the shared memory, dimensions and the block.
@@ -38,11 +40,12 @@ struct GemmCall {
 };
 
 // Bytes of per-thread scratch every code path fits in (packed panels of B and A, one C tile), plus alignment slack.
-constexpr size_t kScratchBytes = (384 * 1024 + 144 * 256 + 8 * 16 + 64) * 4 + 64;
+constexpr size_t kScratchBytes = (384 * 1024 + 256 * 384 + 16 * 64 + 64) * 4 + 64;
 
 void gemmGeneric(const GemmCall& call);
 #if defined(__x86_64__) || defined(_M_X64)
 void gemmAvx2(const GemmCall& call);
+void gemmAvx512(const GemmCall& call);
 #endif
 #if defined(__aarch64__)
 void gemmNeon(const GemmCall& call);

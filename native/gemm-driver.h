@@ -13,7 +13,22 @@
 // shape, packing and the transposed path below change which element is computed when, never how.
 //
 // Memory: reads A, B (and bias) inside the extents the caller validated, writes C only inside [row0,row1)×[col0,col1)
-// and the scratch. Edge tiles run the same micro-kernel on the scratch tile and copy the valid part in and out.
+// and the scratch. Edge tiles run the same micro-kernel on the scratch tile and copy the valid part in and out — or,
+// where T has masked vector memory access (kMaskedEdges: Mask, mask(n), loadMasked(p, m), storeMasked(p, v, m), whose
+// masked-off lanes are neither read nor written), run it on C in place with C and bias accessed under masks. Such a T
+// also gives A_DIRECT_COLS: blocks of at most that many columns read a row-major A in place instead of packing it.
+
+// Whether T has masked edges (a T without the member has not).
+template <class U, class = void>
+struct MaskedEdges {
+  static constexpr bool value = false;
+  using Mask = int;
+};
+template <class U>
+struct MaskedEdges<U, std::void_t<decltype(U::kMaskedEdges)>> {
+  static constexpr bool value = U::kMaskedEdges;
+  using Mask = typename U::Mask;
+};
 
 // A problem in "core" coordinates: C(i,j) at c[i·rsc + j·csc] (+)= Σk A(i,k)·B(k,j), A(i,k) at a[i·rsa + k·csa],
 // B(k,j) at b[k·rsb + j·csb]; the block rows [i0,i1) and columns [j0,j1). The engine's C(M,N) is either the core's C
@@ -45,6 +60,13 @@ struct Driver {
   /** Rows of a block at most this many read full B panels in place (row-major B) instead of packing them. */
   static constexpr int kDirectRows = T::DIRECT_ROWS;
 
+  /** Columns of a block at most this many read A in place (T with masked edges: A_DIRECT_COLS) instead of packing it. */
+  static constexpr int aDirectCols() {
+    if constexpr (MaskedEdges<T>::value) return T::A_DIRECT_COLS;
+    else return -1;
+  }
+  static constexpr int kADirectCols = aDirectCols();
+
   static inline float epilogue1(int epi, float v, float bias) {
     if (epi == trainyard::kEpiNone) return v;
     const float s = v + bias;
@@ -62,48 +84,95 @@ struct Driver {
   // of MR floats (a packed A strip, of which the first R are used); Bp: kb rows of NR floats, ldb apart (a packed panel,
   // ldb = NR, or B in place). `load`: start from the tile's values, else from +0. `bias` (NR floats, for the tile's
   // columns) when epi != none.
-  template <int R = MR>
+  //
+  // Masked (T with masked edges only): only the first nr ≤ NR columns of the tile's C and bias are read and written
+  // (the rest of the lanes compute on the panel's zero padding and are dropped).
+  static constexpr bool kMasked = MaskedEdges<T>::value;
+  using Mask = typename MaskedEdges<T>::Mask;
+
+  template <bool Masked>
+  static inline V loadC(const float* p, Mask m) {
+    if constexpr (Masked) return T::loadMasked(p, m);
+    else return T::load(p);
+  }
+  template <bool Masked>
+  static inline void storeC(float* p, V v, Mask m) {
+    if constexpr (Masked) T::storeMasked(p, v, m);
+    else T::store(p, v);
+  }
+
+  //
+  // ADirect (T with masked edges only): A read in place, row r of the strip at pa + r·lda, k contiguous, instead of
+  // from a packed strip.
+  template <int R = MR, bool Masked = false, int NV = NRV, bool ADirect = false>
   static inline void micro(int kb, const float* __restrict pa, const float* __restrict pb, ptrdiff_t ldb,
-                           float* __restrict c, ptrdiff_t ldc, bool load, int epi, const float* __restrict bias) {
-    V acc[R][NRV];
+                           float* __restrict c, ptrdiff_t ldc, bool load, int epi, const float* __restrict bias, int nr = NR,
+                           ptrdiff_t lda = 0) {
+    Mask masks[NV] = {};
+    if constexpr (Masked) {
+      for (int v = 0; v < NV; ++v) masks[v] = T::mask(std::max(0, std::min(W, nr - v * W)));
+    } else {
+      (void)nr;
+    }
+    V acc[R][NV];
     if (load) {
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) acc[r][v] = T::load(c + r * ldc + v * W);
+        for (int v = 0; v < NV; ++v) acc[r][v] = loadC<Masked>(c + r * ldc + v * W, masks[v]);
     } else {
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) acc[r][v] = T::zero();
+        for (int v = 0; v < NV; ++v) acc[r][v] = T::zero();
     }
 #pragma GCC unroll 4
     for (int k = 0; k < kb; ++k) {
-      V bv[NRV];
+      V bv[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) bv[v] = T::load(pb + v * W);
+      for (int v = 0; v < NV; ++v) bv[v] = T::load(pb + v * W);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const V av = T::broadcast(pa + r);
+        const V av = T::broadcast(ADirect ? pa + r * lda : pa + r);
 #pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) acc[r][v] = T::fma(av, bv[v], acc[r][v]);
+        for (int v = 0; v < NV; ++v) acc[r][v] = T::fma(av, bv[v], acc[r][v]);
       }
-      pa += MR;
+      pa += ADirect ? 1 : MR;
       pb += ldb;
     }
     if (epi != trainyard::kEpiNone) {
-      V bias_v[NRV];
+      V bias_v[NV];
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) bias_v[v] = T::load(bias + v * W);
+      for (int v = 0; v < NV; ++v) bias_v[v] = loadC<Masked>(bias + v * W, masks[v]);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NRV; ++v) acc[r][v] = epilogueV(epi, acc[r][v], bias_v[v]);
+        for (int v = 0; v < NV; ++v) acc[r][v] = epilogueV(epi, acc[r][v], bias_v[v]);
     }
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-      for (int v = 0; v < NRV; ++v) T::store(c + r * ldc + v * W, acc[r][v]);
+      for (int v = 0; v < NV; ++v) storeC<Masked>(c + r * ldc + v * W, acc[r][v], masks[v]);
+  }
+
+  // micro<R, masked, NV> for a tile of mr ≤ MR rows and nr ≤ NR columns straight on C (T with masked edges): only the
+  // mr rows and the NV = ⌈nr / W⌉ vectors that hold valid columns are computed.
+  template <bool ADirect, int R = MR, int NV = NRV>
+  static inline void microEdge(int mr, int nr, int kb, const float* pa, ptrdiff_t lda, const float* pb, ptrdiff_t ldb, float* c,
+                               ptrdiff_t ldc, bool load, int epi, const float* bias) {
+    if constexpr (R > 1) {
+      if (mr < R) {
+        microEdge<ADirect, R - 1, NV>(mr, nr, kb, pa, lda, pb, ldb, c, ldc, load, epi, bias);
+        return;
+      }
+    }
+    if constexpr (NV > 1) {
+      if (nr <= (NV - 1) * W) {
+        microEdge<ADirect, R, NV - 1>(mr, nr, kb, pa, lda, pb, ldb, c, ldc, load, epi, bias);
+        return;
+      }
+    }
+    micro<R, true, NV, ADirect>(kb, pa, pb, ldb, c, ldc, load, epi, bias, nr, lda);
   }
 
   // micro<R> for the R = mr rows that count (a short strip computes only its own rows), no epilogue.
@@ -169,7 +238,12 @@ struct Driver {
       const int mr = std::min(MR, mc - i0);
       const float* src = p.a + static_cast<ptrdiff_t>(ic + i0) * p.rsa + static_cast<ptrdiff_t>(pc) * p.csa;
       if (p.rsa == 1) {
-        // MR consecutive rows of one k are contiguous (form TN's A).
+        // MR consecutive rows of one k are contiguous (form TN's A): with masks, one load and one store per k (MR ≤ W).
+        if constexpr (kMasked && MR <= W) {
+          const Mask rows = T::mask(mr), strip = T::mask(MR);
+          for (int k = 0; k < kb; ++k) T::storeMasked(dst + k * MR, T::loadMasked(src + k * p.csa, rows), strip);
+          continue;
+        }
         for (int k = 0; k < kb; ++k) {
           const float* s = src + k * p.csa;
           for (int r = 0; r < mr; ++r) dst[k * MR + r] = s[r];
@@ -225,6 +299,9 @@ struct Driver {
     const bool direct = p.csb == 1 && p.i1 - p.i0 <= kDirectRows;
     // C's tile written in place: row-major C (not the transposed path, whose bias also runs along the tile's rows).
     const bool cDirect = p.csc == 1 && !p.biasOnRows;
+    // A read in place (rows contiguous along k, form NN's A) for blocks of few columns, where a packed strip would be
+    // used by few B panels (T with masked edges, whose tiles always go straight to C).
+    const bool aDirect = cDirect && p.csa == 1 && p.j1 - p.j0 <= kADirectCols;
     for (int jc = p.j0; jc < p.j1; jc += NC) {
       const int nc = std::min(NC, p.j1 - jc);
       const int fullCols = (nc / NR) * NR;
@@ -236,7 +313,7 @@ struct Driver {
         else if (fullCols < nc) packPanel(p.b + static_cast<ptrdiff_t>(pc) * p.rsb + (jc + fullCols), p.rsb, 1, kb, nc - fullCols, packedB);
         for (int ic = p.i0; ic < p.i1; ic += MC) {
           const int mc = std::min(MC, p.i1 - ic);
-          packA(p, ic, mc, pc, kb, packedA);
+          if (!aDirect) packA(p, ic, mc, pc, kb, packedA);
           for (int jr = 0; jr < nc; jr += NR) {
             const int nr = std::min(NR, nc - jr);
             const int j = jc + jr;
@@ -256,8 +333,17 @@ struct Driver {
             for (int ir = 0; ir < mc; ir += MR, pa += static_cast<ptrdiff_t>(kb) * MR) {
               const int mr = std::min(MR, mc - ir);
               const int i = ic + ir;
-              if (cDirect && mr == MR && nr == NR) {
-                micro(kb, pa, pb, ldb, p.c + i * p.rsc + j, p.rsc, load, epi, epi == trainyard::kEpiNone ? nullptr : p.bias + j);
+              const float* biasJ = epi == trainyard::kEpiNone ? nullptr : p.bias + j;
+              if (aDirect) {
+                const float* a = p.a + i * p.rsa + pc;
+                if constexpr (kMasked) {
+                  if (mr == MR && nr == NR) micro<MR, false, NRV, true>(kb, a, pb, ldb, p.c + i * p.rsc + j, p.rsc, load, epi, biasJ, NR, p.rsa);
+                  else microEdge<true>(mr, nr, kb, a, p.rsa, pb, ldb, p.c + i * p.rsc + j, p.rsc, load, epi, biasJ);
+                }
+              } else if (cDirect && mr == MR && nr == NR) {
+                micro(kb, pa, pb, ldb, p.c + i * p.rsc + j, p.rsc, load, epi, biasJ);
+              } else if (kMasked && cDirect) {
+                if constexpr (kMasked) microEdge<false>(mr, nr, kb, pa, MR, pb, ldb, p.c + i * p.rsc + j, p.rsc, load, epi, biasJ);
               } else {
                 tileViaScratch(p, kb, pa, pb, ldb, i, j, mr, nr, load, epi, tile);
               }

@@ -28,12 +28,12 @@ export interface FastContextOptions {
   /** Shared memory bound, in MiB (≤ 4096): alloc throws past it. Default 1024. */
   maxMemoryMiB?: number;
   /**
-   * Kernels: 'auto' (native when the addon is built and the CPU has FMA and AVX2/NEON, else relaxed SIMD when the
+   * Kernels: 'auto' (native when the addon is built and the CPU has FMA and AVX2 (AVX-512 preferred)/NEON, else relaxed SIMD when the
    * runtime accepts it, else plain SIMD), 'native', 'relaxed-simd' or 'simd' (see ./kernels/native-choice.ts).
    * Default 'auto'.
    */
   kernel?: KernelChoice;
-  /** With the native kernel: its code path ('generic' runs on any CPU; for tests). Default: the best this CPU runs. */
+  /** With the native kernel: its code path ('avx512', 'avx2', 'neon', or 'generic', which runs on any CPU; for tests). Default: the best this CPU runs. */
   nativeIsa?: NativeIsa;
   /**
    * Below this many floating-point operations (2·M·K·N) a gemm runs on the calling thread alone. Default 250 000:

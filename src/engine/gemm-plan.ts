@@ -33,8 +33,11 @@ const roundUp = (x: number, multiple: number): number => Math.ceil(x / multiple)
 
 export function planChunks(M: number, N: number, threads: number): ChunkPlan {
   const wanted = CHUNKS_PER_THREAD * threads;
+  // Wider than MAX_CHUNK_COLS per thread: a whole multiple of `wanted` chunks of equal width, so that every thread gets
+  // the same work (784 columns on 2 threads: 200, 200, 200, 184 rather than 256, 256, 256, 16).
+  const colGroups = Math.max(1, Math.ceil(N / (wanted * MAX_CHUNK_COLS)));
   const chunkCols = Math.max(
-    Math.min(MAX_CHUNK_COLS, Math.max(MIN_CHUNK_COLS, roundUp(Math.ceil(N / wanted), 8))),
+    Math.min(MAX_CHUNK_COLS, Math.max(MIN_CHUNK_COLS, roundUp(Math.ceil(N / (wanted * colGroups)), 8))),
     roundUp(Math.ceil(N / MAX_CHUNKS), 8),
   );
   const colChunks = Math.ceil(N / chunkCols);

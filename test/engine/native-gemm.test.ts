@@ -1,18 +1,21 @@
 /**
  * The native GEMM (native/, src/engine/kernels/native-*.ts) against the relaxed-SIMD WebAssembly kernel: bit-identical
  * on every form, with and without accumulation, with each epilogue, on tile-edge and random shapes, with 1, 2 and 3
- * threads, and through whole training steps; every native code path this CPU runs ('avx2' or 'neon', and the portable
- * 'generic' one, which has NEON's tiling). Where a C++ toolchain exists the addon must have been built (npm install /
- * `npm run build:native`): these tests then fail rather than skip. Without a toolchain, the engine must fall back.
+ * threads, and through whole training steps; every native code path this CPU runs ('avx512' and 'avx2', or 'neon', and
+ * the portable 'generic' one, which has NEON's tiling). Where a C++ toolchain exists the addon must have been built (npm
+ * install / `npm run build:native`): these tests then fail rather than skip. Without a toolchain, the engine must fall
+ * back. A code path the CPU lacks (AVX-512 on most x86-64 machines) is not skipped either: its tests assert that the
+ * addon does not offer it, that forcing it fails and that 'auto' falls back to the next one.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { GemmForm } from '../../src/engine/compute.js';
 import { createFastContext, type FastContext } from '../../src/engine/fast-context.js';
 import { EPILOGUE, FORM_CODE, instantiateGemm, loadGemmModule, type GemmKernel } from '../../src/engine/kernels/gemm-wasm.js';
 import { nativeAddon, type NativeIsa } from '../../src/engine/kernels/native-addon.js';
-import { chooseKernel } from '../../src/engine/kernels/native-choice.js';
+import { chooseKernel, describeKernel } from '../../src/engine/kernels/native-choice.js';
 import { createNativeSpec, withNativeGemm } from '../../src/engine/kernels/native-gemm.js';
 import { createNetwork } from '../../src/engine/network.js';
 import { SharedMemory } from '../../src/engine/shared-memory.js';
@@ -27,10 +30,23 @@ const addon = 'addon' in state ? state.addon : undefined;
 /** Native tests run wherever there is a toolchain (and fail there when the addon is missing). */
 const skipNative = !addon && !toolchain ? 'no C++ toolchain on this machine: the engine runs WebAssembly (tested below)' : false;
 const isas: NativeIsa[] = addon ? addon.isas.map((entry) => entry.name) : ['generic'];
+/** The vector code paths this CPU runs, best first (what 'auto' picks from). */
+const vectorIsas = isas.filter((isa) => isa !== 'generic');
+
+/**
+ * Whether this CPU runs the AVX-512 code path, as Linux says (it lists avx512* flags only where the OS also saves the
+ * zmm state): undefined elsewhere, where only the addon's own detection is there to go by.
+ */
+function linuxHasAvx512(): boolean | undefined {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return process.arch === 'x64' ? undefined : false;
+  const flags = new Set(readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim().split(/\s+/) ?? []);
+  return ['avx2', 'fma', 'avx512f', 'avx512bw', 'avx512dq', 'avx512vl'].every((flag) => flags.has(flag));
+}
 
 const FORMS: readonly GemmForm[] = ['nn', 'nt', 'tn'];
 const EPILOGUES = [EPILOGUE.None, EPILOGUE.Bias, EPILOGUE.BiasRelu] as const;
-const EDGE_SIZES = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 63, 65, 255, 257, 784];
+/** Around the tiles of every code path: 4, 8 and 16 lanes, 6- and 8-row tiles, 12-, 16- and 64-column panels. */
+const EDGE_SIZES = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33, 47, 63, 64, 65, 127, 129, 255, 257, 784];
 
 /** [M, K, N]: every edge size in each dimension (the others off-tile), and the engine's own shapes. */
 const SHAPES: readonly (readonly [number, number, number])[] = [
@@ -59,6 +75,32 @@ describe('native kernel availability', () => {
     } else {
       assert.notEqual(chooseKernel('auto').flavour, 'native');
       await assert.rejects(createFastContext({ threads: 1, kernel: 'native' }), /native/);
+    }
+  });
+
+  test(linuxHasAvx512() === false ? 'no AVX-512 here: the addon does not offer it, forcing it fails, auto takes AVX2 or NEON'
+    : 'AVX-512 is offered exactly where the CPU and the OS run it, ahead of AVX2', { skip: skipNative }, async () => {
+    const names = addon!.isas.map((entry) => entry.name);
+    const expected = linuxHasAvx512();
+    if (expected !== undefined) assert.equal(names.includes('avx512'), expected, `addon offers ${names.join(', ')}`);
+    if (names.includes('avx512')) {
+      // AVX-512 implies AVX2 and FMA: both x86 paths are offered, the wider first, and 'auto' takes it.
+      assert.deepEqual(names.slice(0, 2), ['avx512', 'avx2']);
+      assert.ok(addon!.fma);
+      assert.equal(chooseKernel('auto').nativeIsa, 'avx512');
+      assert.equal(describeKernel('auto'), 'native (avx512)');
+    } else {
+      await assert.rejects(createFastContext({ threads: 1, kernel: 'native', nativeIsa: 'avx512' }), /'avx512' code path does not run on this CPU/);
+      assert.notEqual(chooseKernel('auto').nativeIsa, 'avx512');
+    }
+    // Every offered code path can be forced, and the context reports the one it runs.
+    for (const isa of names) {
+      const ctx = await createFastContext({ threads: 1, kernel: 'native', nativeIsa: isa });
+      try {
+        assert.equal(ctx.nativeIsa, isa);
+      } finally {
+        await ctx.close();
+      }
     }
   });
 
@@ -193,14 +235,24 @@ for (const isa of isas) {
   });
 }
 
+/**
+ * The best code path with 1, 2 and 3 threads; the other vector paths (AVX2 where AVX-512 runs) with 3 threads, where
+ * the chunks cut C at the most places (and each path's tiles meet those cuts at other columns).
+ */
+const contextRuns: readonly { readonly isa: NativeIsa | undefined; readonly threads: number }[] = [
+  ...[1, 2, 3].map((threads) => ({ isa: vectorIsas[0], threads })),
+  ...vectorIsas.slice(1).map((isa) => ({ isa, threads: 3 })),
+];
+
 describe('native contexts against relaxed-SIMD contexts, 1, 2 and 3 threads', { skip: skipNative }, () => {
-  for (const threads of [1, 2, 3]) {
-    test(`${threads} thread(s): gemm on every form and the dense layer's fused bias + ReLU, bit-identical`, async () => {
+  for (const { isa, threads } of contextRuns) {
+    test(`${isa ?? 'generic'}, ${threads} thread(s): gemm on every form and the dense layer's fused bias + ReLU, bit-identical`, async () => {
       const options = { threads, minParallelFlops: 0, minParallelElements: 0, maxMemoryMiB: 2048 };
-      const native = await createFastContext({ ...options, kernel: 'native' });
+      const native = await createFastContext({ ...options, kernel: 'native', ...(isa ? { nativeIsa: isa } : {}) });
       const wasm = await createFastContext({ ...options, kernel: 'relaxed-simd' });
       try {
         assert.equal(native.flavour, 'native');
+        if (isa) assert.equal(native.nativeIsa, isa);
         const shapes = [...SHAPES.filter(([M, K, N]) => M * K * N < 2e7), [1024, 64, 1024] as const];
         shapes.forEach(([M, K, N], s) => {
           for (const form of FORMS) {

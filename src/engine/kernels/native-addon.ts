@@ -25,8 +25,14 @@ export const ARG = {
 } as const;
 export const ARG_SLOTS = 16;
 
-/** The addon's code paths: 'avx2' (x86-64 AVX2 + FMA3), 'neon' (arm64), 'generic' (portable C++ with std::fma). */
-export type NativeIsa = 'avx2' | 'neon' | 'generic';
+/**
+ * The addon's code paths: 'avx512' (x86-64 AVX-512 F/BW/DQ/VL), 'avx2' (x86-64 AVX2 + FMA3), 'neon' (arm64), 'generic'
+ * (portable C++ with std::fma). All give the same bits (native/gemm-call.h).
+ */
+export type NativeIsa = 'avx512' | 'avx2' | 'neon' | 'generic';
+
+/** Every code path's name, best first where a CPU runs several (the order of the addon's `isas`). */
+export const NATIVE_ISAS: readonly NativeIsa[] = ['avx512', 'avx2', 'neon', 'generic'];
 
 export interface NativeAddon {
   readonly abiVersion: number;
@@ -34,7 +40,7 @@ export interface NativeAddon {
   readonly scratchBytes: number;
   /** Whether the CPU has a fused multiply-add instruction (what the relaxed-SIMD WebAssembly kernel fuses with). */
   readonly fma: boolean;
-  /** The code paths this CPU runs, best first (always ends with 'generic'). */
+  /** The code paths this CPU runs, best first (always ends with 'generic'; 'avx512' before 'avx2' where both run). */
   readonly isas: readonly { readonly name: NativeIsa; readonly code: number }[];
   bind(memory: Uint8Array, extent: BigUint64Array, args: Int32Array): void;
   gemm(): void;

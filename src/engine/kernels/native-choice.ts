@@ -3,8 +3,10 @@
  *   'native'        the native GEMM (./native-gemm.ts) with the relaxed-SIMD WebAssembly element-wise kernels —
  *                   bit-identical to 'relaxed-simd' where V8 fuses relaxed_madd (CPUs with FMA);
  *   'relaxed-simd'  WebAssembly with fused multiply-adds; 'simd' plain WebAssembly SIMD128;
- *   'auto'          native when the addon is built and the CPU has FMA and a vector code path for it (AVX2, NEON), else
- *                   relaxed SIMD when the runtime accepts it, else SIMD.
+ *   'auto'          native when the addon is built and the CPU has FMA and a vector code path for it (AVX-512, AVX2,
+ *                   NEON), else relaxed SIMD when the runtime accepts it, else SIMD.
+ * The native code path is the best the CPU runs (AVX-512 over AVX2 on x86-64: the addon lists them best first) unless
+ * one is forced (`isa`: createFastContext's `nativeIsa`, for tests and benchmarks comparing code paths).
  */
 import { relaxedSimdAvailable, type WasmFlavour } from './gemm-wasm.js';
 import { nativeAddon, type NativeIsa } from './native-addon.js';
@@ -27,7 +29,7 @@ function nativeObstacle(): string | null {
   const state = nativeAddon();
   if ('unavailable' in state) return state.unavailable;
   if (!state.addon.fma) return 'the CPU has no fused multiply-add';
-  if (state.addon.isas[0]?.name === 'generic') return 'no vector code path for this CPU (AVX2 or NEON)';
+  if (state.addon.isas[0]?.name === 'generic') return 'no vector code path for this CPU (AVX-512, AVX2 or NEON)';
   if (!relaxedSimdAvailable()) return 'the runtime does not accept relaxed SIMD, which the element-wise kernels need to match';
   return null;
 }

@@ -27,22 +27,12 @@ export function matrixFromCsv(text: string, shape: InputShape, header: boolean |
  */
 function fromPlainNumbers(text: string, shape: InputShape, header: boolean | undefined): FeatureMatrix | null {
   const plain = plainNumericCsv(text, header, shape.maxRows);
-  if (!plain || plain.rows.length === 0) return null;
+  if (!plain) return null;
   const ignored = new Set<string>();
   const slots: Slot[] = plain.header ? columnOrder(plain.header, shape, ignored) : [...shape.columns];
   const offsets = slots.map((s) => (s === null || s === 'target' ? -1 : s.offset));
-  const d = slots.length, f = shape.features;
-  const m = emptyMatrix(plain.rows.length, shape);
-  for (let r = 0; r < plain.rows.length; r++) {
-    const row = plain.rows[r];
-    if (!Array.isArray(row) || row.length !== d) return null;
-    for (let c = 0; c < d; c++) {
-      const value: unknown = row[c];
-      if (typeof value !== 'number' || !(Math.abs(value) <= FLOAT32_MAX)) return null;
-      const offset = offsets[c]!;
-      if (offset >= 0) m.x[r * f + offset] = value;
-    }
-  }
+  const m = emptyMatrix(plain.rows, shape);
+  if (!plain.read(m.x, shape.features, offsets)) return null;
   m.ignoredColumns = [...ignored];
   return m;
 }

@@ -2,9 +2,10 @@
  * HTTP throughput and latency with autocannon (in a worker thread, so the load generator does not share the server's
  * event loop): the same single-row JSON body against
  *   - a bare Fastify route that parses it and answers a small JSON object (the baseline),
- *   - GET /v1/me (authentication alone: one Postgres lookup of the key per request),
+ *   - GET /v1/me (authentication through the key cache, the per-key rate limit count, and the API's stack),
  *   - POST /v1/models/:id/predict through the real API (authentication + cached model + forward pass),
  *   - the same predict route without authentication (diagnostic: the route mounted with the tenant preset),
+ *   - GET /health of the full API (diagnostic: its stack without authentication and rate limit),
  * each measured in the same process, one after the other.
  */
 import autocannon from 'autocannon';

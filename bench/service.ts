@@ -5,7 +5,8 @@
  * The API under load, in one process on loopback, against its own fresh database (created and dropped here):
  *   1. single-row predictions (POST /v1/models/:id/predict, a 4-100-3 network trained here) with autocannon, beside a
  *      bare Fastify JSON route measured in the same run, in interleaved rounds (targets: predict ≥ 0.7× the bare
- *      route's requests/s, authentication alone, GET /v1/me, ≥ 0.9×), and predict without authentication (diagnostic);
+ *      route's requests/s, authentication alone, GET /v1/me, ≥ 0.9×), predict without authentication and GET /health
+ *      of the full API (diagnostics: the model route alone; the API's stack without authentication);
  *      then 2,000 MNIST rows predicted at once as CSV and as JSON (target ≤ 150 ms server time: bench/service-predict-large.ts);
  *   2. WebSocket fan-out: 1,000 streams of one job, 100 metrics events published through Redis, one every 50 ms
  *      (20 events/s: a live chart's rate); publish → receive latency (target: p99 ≤ 100 ms) and every message
@@ -85,6 +86,9 @@ async function benchHttp(service: Service): Promise<{ results: HttpResult[]; pre
       { name: 'GET /v1/me (authentication only)', target: { url: `${service.url}/v1/me`, method: 'GET', headers: auth } },
       { name: 'predict 1 row (full API: auth + model)', target: { url: `${service.url}/v1/models/${model.id}/predict`, method: 'POST', headers: auth, body } },
       { name: 'predict 1 row, no auth (diagnostic)', target: { url: `${noAuth.url}/v1/models/${model.id}/predict`, method: 'POST', body } },
+      // The full API's stack (security headers, hooks, metrics) without authentication and rate limit: GET /v1/me ÷ this
+      // is what authentication and the per-key count cost on their own.
+      { name: 'GET /health, full API (diagnostic)', target: { url: `${service.url}/health`, method: 'GET' } },
     ];
     // Rounds interleave the rows, so that a shared machine's slow spell falls on all of them; each row's median round.
     const rounds: HttpResult[][] = targets.map(() => []);
@@ -175,10 +179,11 @@ async function main(): Promise<void> {
         `target tiny job p50 ≤ ${LATENCY_P50_TARGET_MS} ms: ${j!.latency.p50Ms} ms (${jobsTargets.latencyMet ? 'met' : 'NOT met'}).`);
     }
     if (h) {
-      const [bare, authOnly, , noAuth] = h.results;
+      const [bare, authOnly, , noAuth, health] = h.results;
       log(`target predict 1 row ≥ ${PREDICT_TARGET}× bare: ${round(h.predictVsBare, 2)}× (${targets.predictVsBare!.met ? 'met' : 'NOT met'}); ` +
         `target authentication ≥ ${AUTH_TARGET}× bare (GET /v1/me): ${round(authOnly!.requestsPerSec / bare!.requestsPerSec, 2)}× (${targets.authVsBare!.met ? 'met' : 'NOT met'}); ` +
-        `predict without authentication: ${round(noAuth!.requestsPerSec / bare!.requestsPerSec, 2)}×.`);
+        `predict without authentication: ${round(noAuth!.requestsPerSec / bare!.requestsPerSec, 2)}×; ` +
+        `GET /v1/me × GET /health of the same API (authentication and the per-key count alone): ${round(authOnly!.requestsPerSec / health!.requestsPerSec, 2)}×.`);
       log(`target 2,000 × 784 predict ≤ ${PREDICT_LARGE_TARGET_MS} ms server time: CSV ${targets.predictLargeMs!.csv} ms, JSON ${targets.predictLargeMs!.json} ms (${targets.predictLargeMs!.met ? 'met' : 'NOT met'}).`);
     }
     if (f) {

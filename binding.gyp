@@ -7,6 +7,7 @@
       "target_name": "trainyard_native",
       "sources": [
         "native/addon.cc",
+        "native/activation-backward.cc",
         "native/cpu-features.cc",
         "native/gemm-generic.cc",
         "native/gemm-avx2.cc",

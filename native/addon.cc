@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "activation-backward.h"
 #include "cpu-features.h"
 #include "gemm-call.h"
 
@@ -24,6 +25,10 @@ enum ArgSlot {
   kArgRow0, kArgRow1, kArgCol0, kArgCol1, kArgScratch, kArgEpilogue, kArgBias, kArgIsa,
   kArgCount
 };
+
+// The same block as backward() reads it (slots it does not name are ignored; kArgIsa is shared with gemm()).
+enum BackwardSlot { kBwdF, kBwdN, kBwdU, kBwdA, kBwdDa, kBwdDz, kBwdDb, kBwdCol0, kBwdCol1 };
+static_assert(static_cast<int>(kBwdCol1) < static_cast<int>(kArgIsa), "backward() slots must not reach the isa slot");
 
 // What bind() gave this thread. `extent` (in a SharedArrayBuffer shared by every thread of one memory) holds the
 // memory's base address and the largest byte length any of its threads has seen: a shared WebAssembly memory only grows,
@@ -184,6 +189,46 @@ napi_value Gemm(napi_env env, napi_callback_info) {
   return nullptr;
 }
 
+// backward(): the identity/ReLU backward pass in the argument block (see BackwardSlot and activation-backward.h);
+// throws a RangeError, computing nothing, on operands outside the memory or inconsistent arguments.
+napi_value Backward(napi_env env, napi_callback_info) {
+  Binding* b = nullptr;
+  if (napi_get_instance_data(env, reinterpret_cast<void**>(&b)) != napi_ok || b == nullptr || b->args == nullptr) {
+    return throwError(env, "bind() was not called in this thread");
+  }
+  int32_t s[kArgCount];
+  std::memcpy(s, b->args, sizeof s);
+  const int32_t f = s[kBwdF], n = s[kBwdN], u = s[kBwdU], col0 = s[kBwdCol0], col1 = s[kBwdCol1], isa = s[kArgIsa];
+  if (f != kBackwardIdentity && f != kBackwardRelu) return throwError(env, "backward: unknown activation " + std::to_string(f));
+  if (!available(isa)) return throwError(env, "code path " + std::to_string(isa) + " is not available on this CPU");
+  if (n < 0 || u < 0 || col0 < 0 || col0 > col1 || col1 > u) return throwError(env, "backward: bad shape or columns");
+  const uint64_t limit = std::max(b->length, __atomic_load_n(&b->extent[1], __ATOMIC_ACQUIRE));
+  const auto at = [&](int slot) { return static_cast<uint64_t>(static_cast<uint32_t>(s[slot])); };
+  const uint64_t elements = static_cast<uint64_t>(n) * static_cast<uint64_t>(u);
+  if (!inside(at(kBwdA), 4 * elements, limit)) return throwError(env, "backward: a lies outside the memory");
+  if (!inside(at(kBwdDa), 4 * elements, limit)) return throwError(env, "backward: da lies outside the memory");
+  if (!inside(at(kBwdDz), 4 * elements, limit)) return throwError(env, "backward: dz lies outside the memory");
+  if (!inside(at(kBwdDb), 4 * static_cast<uint64_t>(u), limit)) return throwError(env, "backward: db lies outside the memory");
+  BackwardCall call;
+  call.f = f;
+  call.n = n;
+  call.u = u;
+  call.col0 = col0;
+  call.col1 = col1;
+  call.a = reinterpret_cast<const float*>(b->base + at(kBwdA));
+  call.da = reinterpret_cast<const float*>(b->base + at(kBwdDa));
+  call.dz = reinterpret_cast<float*>(b->base + at(kBwdDz));
+  call.db = reinterpret_cast<float*>(b->base + at(kBwdDb));
+  switch (isa) {
+#if defined(__x86_64__) || defined(_M_X64)
+    case kIsaAvx2: activationBackwardAvx2(call); break;
+    case kIsaAvx512: activationBackwardAvx512(call); break;
+#endif
+    default: activationBackwardGeneric(call); break;
+  }
+  return nullptr;
+}
+
 napi_value number(napi_env env, double x) {
   napi_value v;
   napi_create_double(env, x, &v);
@@ -202,7 +247,7 @@ napi_value boolean(napi_env env, bool x) {
 using namespace trainyard;
 
 // exports: abiVersion, scratchBytes, fma (the CPU fuses multiply-adds), isas (available code paths, best first:
-// { name, code }), bind(), gemm().
+// { name, code }), bind(), gemm(), backward().
 NAPI_MODULE_INIT() {
   auto* binding = new Binding();
   if (napi_set_instance_data(env, binding, finalizeBinding, nullptr) != napi_ok) {
@@ -225,14 +270,16 @@ NAPI_MODULE_INIT() {
   addIsa("avx2", kIsaAvx2);
   addIsa("neon", kIsaNeon);
   addIsa("generic", kIsaGeneric);
-  napi_value bindFn, gemmFn;
+  napi_value bindFn, gemmFn, backwardFn;
   napi_create_function(env, "bind", NAPI_AUTO_LENGTH, Bind, nullptr, &bindFn);
   napi_create_function(env, "gemm", NAPI_AUTO_LENGTH, Gemm, nullptr, &gemmFn);
+  napi_create_function(env, "backward", NAPI_AUTO_LENGTH, Backward, nullptr, &backwardFn);
   napi_set_named_property(env, exports, "abiVersion", number(env, kAbiVersion));
   napi_set_named_property(env, exports, "scratchBytes", number(env, static_cast<double>(kScratchBytes)));
   napi_set_named_property(env, exports, "fma", boolean(env, cpu().fma));
   napi_set_named_property(env, exports, "isas", isas);
   napi_set_named_property(env, exports, "bind", bindFn);
   napi_set_named_property(env, exports, "gemm", gemmFn);
+  napi_set_named_property(env, exports, "backward", backwardFn);
   return exports;
 }

@@ -50,10 +50,15 @@ if (!nodedir) skip('Node headers not found (set npm\'s nodedir)');
 mkdirSync(path.join(root, 'build'), { recursive: true });
 const output = [];
 for (const step of ['configure', 'build']) {
-  const run = spawnSync(process.execPath, [nodeGyp, step, `--nodedir=${nodedir}`, '--jobs=1'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_config_nodedir: nodedir } });
+  // A generous output buffer: spawnSync kills the compiler when its output passes maxBuffer (1 MiB by default), and a
+  // compiler's warnings must never decide whether the addon is built.
+  const run = spawnSync(process.execPath, [nodeGyp, step, `--nodedir=${nodedir}`, '--jobs=1'], {
+    cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, env: { ...process.env, npm_config_nodedir: nodedir },
+  });
   output.push(`$ node-gyp ${step}\n${run.stdout ?? ''}${run.stderr ?? ''}`);
   writeFileSync(log, output.join('\n'));
   if (run.status !== 0) {
+    if (run.error) skip(`node-gyp ${step} failed: ${run.error.message}; see build/native-build.log`);
     const firstError = `${run.stderr ?? ''}`.split('\n').find((line) => /error/i.test(line))?.trim();
     skip(`node-gyp ${step} failed${firstError ? `: ${firstError.slice(0, 200)}` : ''}; see build/native-build.log`);
   }

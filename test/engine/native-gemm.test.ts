@@ -5,7 +5,8 @@
  * the portable 'generic' one, which has NEON's tiling). Where a C++ toolchain exists the addon must have been built (npm
  * install / `npm run build:native`): these tests then fail rather than skip. Without a toolchain, the engine must fall
  * back. A code path the CPU lacks (AVX-512 on most x86-64 machines) is not skipped either: its tests assert that the
- * addon does not offer it, that forcing it fails and that 'auto' falls back to the next one.
+ * addon does not offer it, that forcing it fails and that 'auto' falls back to the next one. The native activation
+ * backward pass has its own kernel-level test (native-activation-backward.test.ts); training here runs through it too.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -203,6 +204,24 @@ for (const isa of isas) {
       }
     });
 
+    test('narrow TN and NN (≤ 4 columns): row counts around every vector and group edge, K around W-blocks, blocks', () => {
+      let seed = 1;
+      for (const M of [16, 17, 31, 33, 63, 64, 65, 100, 127, 128, 129, 143, 144, 145, 255, 300, 1000]) {
+        for (const N of [1, 2, 3, 4, 5]) {
+          for (const K of [0, 1, 7, 16, 17, 100, 300, 1024, 1025]) {
+            if (M * K * N > maxWork / 4) continue;
+            for (const form of ['tn', 'nn'] as const) {
+              const accumulate = seed % 2 === 0, epilogue = EPILOGUES[seed % 3]!;
+              compare(pair, form, M, K, N, accumulate, epilogue, [0, M, 0, N], seed++);
+              // An inner block: rows from 3 (C above it must stay), columns from 1.
+              if (M > 19 && N > 1) compare(pair, form, M, K, N, !accumulate, epilogue, [3, M - 1, 1, N], seed++);
+            }
+          }
+        }
+        if (pair.shared.used > 256 * 2 ** 20) pair = kernelPair(isa);
+      }
+    });
+
     test('K = 0: C becomes 0 (or stays) and then gets the epilogue', () => {
       for (const form of FORMS) {
         for (const accumulate of [false, true]) {
@@ -327,5 +346,28 @@ describe('training: native and relaxed-SIMD give bit-identical parameters', { sk
     });
     assert.equal(contexts[0]!.flavour, 'native');
     assert.equal(firstDifference(params[0]!, params[1]!), -1, 'native and relaxed-SIMD parameters differ');
+  });
+
+  test('the CS231n spiral net (2-100-3, ReLU, L2, SGD, full batch of 300; native ReLU backward) after 300 steps', () => {
+    assert.equal(typeof addon!.backward, 'function', 'the addon predates backward(): run `npm run build:native`');
+    const n = 300, classes = 3;
+    const next = rng(7);
+    const x = new Float32Array(n * 2), y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = i % classes, r = (i / n) * 1.2, t = c * 4 + r * 4 + (next() - 0.5) * 0.4;
+      x[2 * i] = r * Math.sin(t);
+      x[2 * i + 1] = r * Math.cos(t);
+      y[i] = c;
+    }
+    const runs = contexts.map((ctx) => {
+      const net = createNetwork({
+        inputs: 2, outputs: classes, loss: 'softmax', regularization: { l2: 1e-3 }, layers: [{ units: 100, activation: 'relu' }],
+      }, { ctx, maxBatch: n, seed: 1, optimizer: { type: 'sgd', learningRate: 1 } });
+      let loss = 0;
+      for (let step = 0; step < 300; step++) loss = net.trainStep(x, y, n).loss;
+      return { params: bytesOf(net.params), loss };
+    });
+    assert.equal(firstDifference(runs[0]!.params, runs[1]!.params), -1, 'native and relaxed-SIMD spiral parameters differ');
+    assert.ok(runs[0]!.loss < 0.9 * Math.log(classes), `the spiral net did not learn (loss ${runs[0]!.loss})`);
   });
 });

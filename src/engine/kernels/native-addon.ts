@@ -11,6 +11,9 @@
  *                               Int32Array(16) argument block over a SharedArrayBuffer. Again after the memory grows.
  *   gemm()                      runs the call written in args (slots: ARG below); throws a RangeError on operands
  *                               outside the memory or inconsistent arguments, computing nothing.
+ *   backward()                  the identity/ReLU activation backward pass written in args (slots: BACKWARD_ARG;
+ *                               bit-identical to the WebAssembly kernel's: native/activation-backward.h); same errors.
+ *                               Absent from addons built before it (the engine then keeps the WebAssembly pass).
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +27,9 @@ export const ARG = {
   row0: 8, row1: 9, col0: 10, col1: 11, scratch: 12, epilogue: 13, bias: 14, isa: 15,
 } as const;
 export const ARG_SLOTS = 16;
+
+/** Slots of the same block as backward() reads it (BackwardSlot in native/addon.cc; ARG.isa is shared with gemm()). */
+export const BACKWARD_ARG = { f: 0, n: 1, u: 2, a: 3, da: 4, dz: 5, db: 6, col0: 7, col1: 8 } as const;
 
 /**
  * The addon's code paths: 'avx512' (x86-64 AVX-512 F/BW/DQ/VL), 'avx2' (x86-64 AVX2 + FMA3), 'neon' (arm64), 'generic'
@@ -44,6 +50,8 @@ export interface NativeAddon {
   readonly isas: readonly { readonly name: NativeIsa; readonly code: number }[];
   bind(memory: Uint8Array, extent: BigUint64Array, args: Int32Array): void;
   gemm(): void;
+  /** Optional: an addon built before it has none. */
+  readonly backward?: () => void;
 }
 
 /** The addon, or why it is not there. */

@@ -1,7 +1,8 @@
 /**
  * Which kernels an engine runs (ENGINE_KERNEL, createFastContext's `kernel`):
- *   'native'        the native GEMM (./native-gemm.ts) with the relaxed-SIMD WebAssembly element-wise kernels —
- *                   bit-identical to 'relaxed-simd' where V8 fuses relaxed_madd (CPUs with FMA);
+ *   'native'        the native GEMM (./native-gemm.ts) and identity/ReLU backward pass, with the relaxed-SIMD
+ *                   WebAssembly kernels for the other element-wise passes — bit-identical to 'relaxed-simd' where V8
+ *                   fuses relaxed_madd (CPUs with FMA);
  *   'relaxed-simd'  WebAssembly with fused multiply-adds; 'simd' plain WebAssembly SIMD128;
  *   'auto'          native when the addon is built and the CPU has FMA and a vector code path for it (AVX-512, AVX2,
  *                   NEON), else relaxed SIMD when the runtime accepts it, else SIMD.

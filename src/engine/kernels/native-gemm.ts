@@ -1,11 +1,13 @@
 /**
  * The native GEMM in one thread: a GemmKernel whose gemmBlock runs the addon (./native-addon.ts) over the shared memory,
  * with the element-wise kernels of the relaxed-SIMD WebAssembly instance (the native and WebAssembly GEMMs give the
- * same bits: native/gemm-call.h; the element-wise passes stay in WebAssembly). Every engine thread — the caller and
- * each pool thread — makes one over the same memory and `extent`.
+ * same bits: native/gemm-call.h) except the identity/ReLU activation backward pass, which runs native too where the
+ * addon has it (the same bits again: native/activation-backward.h). Every engine thread — the caller and each pool
+ * thread — makes one over the same memory and `extent`. (Pool threads run their share of a large backward pass
+ * through the WebAssembly runChunk, so only the calling thread's whole passes go native.)
  */
-import type { GemmKernel } from './gemm-wasm.js';
-import { ARG, ARG_SLOTS, isaCode, nativeAddon, type NativeAddon, type NativeIsa } from './native-addon.js';
+import type { GemmKernel, OpsKernel } from './gemm-wasm.js';
+import { ARG, ARG_SLOTS, BACKWARD_ARG, isaCode, nativeAddon, type NativeAddon, type NativeIsa } from './native-addon.js';
 
 /** What a thread needs to run the native gemm on a memory (structured-cloneable: `extent` is shared, not copied). */
 export interface NativeGemmSpec {
@@ -55,9 +57,32 @@ export function withNativeGemm(wasm: GemmKernel, spec: NativeGemmSpec, memory: W
     active = self;
   };
   refresh();
+  const nativeBackward = addon.backward;
+  const wasmBackward = wasm.ops.activationBackward;
+  // Activation codes 0 (identity) and 1 (ReLU) of assembly/ops.ts; the others keep the WebAssembly kernel.
+  const ops: OpsKernel = !nativeBackward ? wasm.ops : {
+    ...wasm.ops,
+    activationBackward(f, a, da, dz, db, alpha, dalpha, slope, n, u, col0, col1): void {
+      if (f > 1) {
+        wasmBackward(f, a, da, dz, db, alpha, dalpha, slope, n, u, col0, col1);
+        return;
+      }
+      if (active !== self || memory.buffer !== bound) refresh();
+      args[BACKWARD_ARG.f] = f;
+      args[BACKWARD_ARG.n] = n;
+      args[BACKWARD_ARG.u] = u;
+      args[BACKWARD_ARG.a] = a;
+      args[BACKWARD_ARG.da] = da;
+      args[BACKWARD_ARG.dz] = dz;
+      args[BACKWARD_ARG.db] = db;
+      args[BACKWARD_ARG.col0] = col0;
+      args[BACKWARD_ARG.col1] = col1;
+      nativeBackward();
+    },
+  };
   return {
     scratchBytes: Math.max(wasm.scratchBytes, addon.scratchBytes),
-    ops: wasm.ops,
+    ops,
     refresh,
     gemmBlock(form, M, K, N, a, b, c, accumulate, row0, row1, col0, col1, scratch, epilogue, bias): void {
       if (active !== self || memory.buffer !== bound) refresh();

@@ -5,7 +5,7 @@
 import { Trainyard } from '../../client/index.js';
 import { storedKey } from './session.js';
 
-export { Trainyard, TrainyardError } from '../../client/index.js';
+export { isTerminal, Trainyard, TrainyardError } from '../../client/index.js';
 export type {
   Dataset, DatasetSummary, DatasetRows, DecisionGridResult, DryRun, Job, JobEvent, JobSpec, JobStream, JobWarning, MetricColumns,
   MetricRecord, Model, ModelSummary, Prediction,

@@ -3,15 +3,9 @@
  * Its elements are built once and updated in place: live metrics arrive many times a second, and a button rebuilt
  * between a press and its release never receives the click (the page's Cancel failed that way on fast jobs).
  */
-import { api, type Job } from '../api.js';
+import { api, isTerminal, type Job } from '../api.js';
 import { errorBox, fill, h } from '../dom.js';
 import { progressBar, statusBadge } from './jobs.js';
-
-const TERMINAL = new Set<Job['status']>(['succeeded', 'failed', 'cancelled']);
-
-export function isTerminal(status: Job['status']): boolean {
-  return TERMINAL.has(status);
-}
 
 export class JobSummary {
   readonly el = h('div', { id: 'job-summary' });

@@ -5,13 +5,13 @@
  * a dropped connection reconnects from the last step seen. Decision grids are live only (not stored): a finished job
  * shows its model's grid instead.
  */
-import { api, type Dataset, type Job, type JobEvent, type JobStream } from '../api.js';
+import { api, isTerminal, type Dataset, type Job, type JobEvent, type JobStream } from '../api.js';
 import { errorBox, fill, h, num } from '../dom.js';
 import { LearningCurves } from '../widgets/curves.js';
 import { HealthPanel } from '../widgets/health.js';
 import { DecisionRegions } from '../widgets/regions.js';
 import { datasetPoints } from './points.js';
-import { isTerminal, JobSummary } from './job-summary.js';
+import { JobSummary } from './job-summary.js';
 import type { Dispose } from './view.js';
 
 const RECONNECT_MS = 2000;

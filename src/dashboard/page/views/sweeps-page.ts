@@ -5,7 +5,7 @@
  * between) adds records as they come, announces released trials and ended ones (the leaderboard is read again then).
  */
 import type { Sweep, SweepEvent, SweepStream } from '../../../client/index.js';
-import { api } from '../api.js';
+import { api, isTerminal } from '../api.js';
 import { errorBox, fill, h, num, when } from '../dom.js';
 import { SweepCurves } from './sweeps-curves.js';
 import { sweepBadge, trialsEnded } from './sweeps.js';
@@ -14,7 +14,6 @@ import type { Dispose } from './view.js';
 const RECONNECT_MS = 2000;
 /** Leaderboard reads are at most this frequent (trials ending together, a release right after an end). */
 const LEADERBOARD_EVERY_MS = 500;
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled', 'pruned']);
 
 function parameterText(parameters: Record<string, unknown>): string {
   return Object.entries(parameters).map(([path, value]) => `${path}=${typeof value === 'string' ? value : JSON.stringify(value)}`).join(' ');
@@ -104,7 +103,7 @@ export async function sweepView(root: HTMLElement, id: string): Promise<Dispose>
   const loadCurves = (force = false) => {
     for (const t of sweep.trials) {
       if (!t.jobId) continue;
-      const ended = TERMINAL.has(t.status);
+      const ended = isTerminal(t.status);
       if (!force && loaded.has(t.jobId) && (!ended || loadedEnded.has(t.jobId))) continue;
       loaded.add(t.jobId);
       if (ended) loadedEnded.add(t.jobId);
@@ -140,7 +139,7 @@ export async function sweepView(root: HTMLElement, id: string): Promise<Dispose>
       case 'metrics':
         return curves.add(event.trial, event.record);
       case 'status':
-        if (TERMINAL.has(event.status) || event.status === 'running') refresh();
+        if (isTerminal(event.status) || event.status === 'running') refresh();
         return;
       default:
         return;

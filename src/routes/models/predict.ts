@@ -130,15 +130,20 @@ function forwardNowOrProblem(model: LoadedModel, input: FeatureMatrix): Float32A
   try {
     return forwardNow(model, input.x, input.rows);
   } catch (error) {
-    throw error instanceof NonFiniteError ? overflowProblem(model, error) : error;
+    throw asProblem(model, error);
   }
 }
 
 /** The network's outputs for the input; an overflow is a 400 (below). */
 export async function forwardOrProblem(model: LoadedModel, input: FeatureMatrix): Promise<Float32Array> {
   return forward(model, input.x, input.rows).catch((error: unknown) => {
-    throw error instanceof NonFiniteError ? overflowProblem(model, error) : error;
+    throw asProblem(model, error);
   });
+}
+
+/** An overflow of the forward pass as its 400 problem; any other error as it is. */
+function asProblem(model: LoadedModel, error: unknown): unknown {
+  return error instanceof NonFiniteError ? overflowProblem(model, error) : error;
 }
 
 /**

@@ -155,23 +155,18 @@ describe('the dashboard, in a real browser', () => {
     await shot('job');
   });
 
-  it('lists the job with its status, progress and a loss sparkline; from its page, cancels it if it still runs', async () => {
+  it('lists the job with its status, progress and a loss sparkline; its page shows it finished, without a Cancel button', async () => {
     await page.click('#nav a[href="#/jobs"]');
     const row = `#jobs tr[data-job="${jobId}"]`;
     await page.waitForSelector(row);
     await page.waitForFunction((r) => Number(document.querySelector(`${r} svg.sparkline`)?.getAttribute('data-points')) > 1, row);
-    // A few thousand epochs of a small net: on a fast machine it has ended by now (the row says what is stored).
-    const status = (await page.textContent(`${row} .status`)) ?? '';
-    assert.match(status, /running|queued|succeeded/);
+    // A few thousand epochs of a small net: it may run still or have ended (the row says what is stored).
+    assert.match((await page.textContent(`${row} .status`)) ?? '', /running|queued|succeeded/);
     await shot('jobs');
     await page.click(`${row} a`);
-    if (status === 'succeeded') {
-      await page.waitForSelector('#job-summary .status-succeeded');
-      assert.equal(await page.locator('#cancel-job').count(), 0, 'no cancel button on a finished job');
-      return;
-    }
-    await page.click('#cancel-job');
-    await page.waitForSelector('#job-summary .status-cancelled, #job-summary .status-succeeded');
+    // The page follows it to its end (cancelling from the page: the next test, on a job that cannot end first).
+    await page.waitForSelector('#job-summary .status-succeeded');
+    assert.equal(await page.locator('#cancel-job').count(), 0, 'no cancel button on a finished job');
   });
 
   it('cancels a running job from its page while its curve grows live', async () => {
